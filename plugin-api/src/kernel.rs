@@ -1,0 +1,213 @@
+//! The kernel services a component reaches through its [`Kernel`] handle.
+
+use crate::ffi::{
+    KernelServices, KernelServices_TO, SyscallHandler, SyscallHandler_TO, SysctlValue,
+    SysctlValue_TO,
+};
+use crate::guard;
+use crate::lwp::{Lwp, LwpObj};
+use crate::syscall::{Args, SysRet};
+use crate::sysctl::SysctlData;
+use crate::{Errno, KResult};
+use abi_stable::{
+    sabi_trait::TD_Opaque,
+    std_types::{RArc, RResult},
+    StableAbi,
+};
+use std::sync::OnceLock;
+
+/// Severity of a log message.
+#[repr(u8)]
+#[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+/// The trait object behind a [`Kernel`].
+pub type KernelObj = KernelServices_TO<'static, RArc<()>>;
+
+/// A component's handle to the kernel.
+#[repr(transparent)]
+#[derive(Clone)]
+pub struct Kernel {
+    obj: KernelObj,
+}
+
+static KERNEL: OnceLock<Kernel> = OnceLock::new();
+
+/// Remembers the first kernel handle this library was given, so that code
+/// without a handle at hand (panic reports, file objects) can log, and
+/// routes this library's panic messages into the kernel log.
+pub(crate) fn install(k: &Kernel) {
+    if KERNEL.set(k.clone()).is_ok() {
+        std::panic::set_hook(Box::new(|info| {
+            if let Some(k) = KERNEL.get() {
+                k.error(&format!("panic: {info}"));
+            }
+        }));
+    }
+}
+
+/// The kernel handle of this library, once any of its components has
+/// been initialised.
+pub fn try_kernel() -> Option<&'static Kernel> {
+    KERNEL.get()
+}
+
+/// The kernel handle of this library.
+///
+/// # Panics
+/// If called before any component of the library was initialised.
+pub fn kernel() -> &'static Kernel {
+    KERNEL
+        .get()
+        .expect("kernel handle used before component init")
+}
+
+impl Kernel {
+    /// Wraps a trait object (host side: built from its services type).
+    pub fn from_obj(obj: KernelObj) -> Kernel {
+        Kernel { obj }
+    }
+
+    /// Builds a handle from a services implementation.
+    pub fn new<T: KernelServices + 'static>(services: T) -> Kernel {
+        Kernel {
+            obj: KernelServices_TO::from_ptr(RArc::new(services), TD_Opaque),
+        }
+    }
+
+    /// The underlying trait object.
+    pub fn obj(&self) -> &KernelObj {
+        &self.obj
+    }
+
+    /// The name of the component this handle belongs to.
+    pub fn component(&self) -> String {
+        self.obj.component().into()
+    }
+
+    pub fn log(&self, level: LogLevel, message: &str) {
+        self.obj.log(level, message.into());
+    }
+
+    pub fn error(&self, message: &str) {
+        self.log(LogLevel::Error, message);
+    }
+
+    pub fn warn(&self, message: &str) {
+        self.log(LogLevel::Warn, message);
+    }
+
+    pub fn info(&self, message: &str) {
+        self.log(LogLevel::Info, message);
+    }
+
+    pub fn debug(&self, message: &str) {
+        self.log(LogLevel::Debug, message);
+    }
+
+    /// Serves syscall `num` (named `name` in logs) with `f`.
+    pub fn register_syscall<F>(&self, num: i32, name: &'static str, f: F) -> KResult<()>
+    where
+        F: Fn(&mut Lwp<'_>, &Args) -> KResult<SysRet> + Send + Sync + 'static,
+    {
+        let handler = SyscallHandler_TO::from_value(GuardedSyscall { name, f }, TD_Opaque);
+        self.obj.register_syscall(num, handler).into()
+    }
+
+    /// Adds a read-only sysctl leaf whose value never changes.
+    pub fn register_sysctl_const(
+        &self,
+        path: &str,
+        description: &str,
+        value: SysctlData,
+    ) -> KResult<()> {
+        self.register_sysctl(path, description, false, ConstValue(value))
+    }
+
+    /// Adds a sysctl leaf served by `value`.
+    pub fn register_sysctl<V: SysctlValue + 'static>(
+        &self,
+        path: &str,
+        description: &str,
+        writable: bool,
+        value: V,
+    ) -> KResult<()> {
+        let obj = SysctlValue_TO::from_value(GuardedValue(value), TD_Opaque);
+        self.obj
+            .register_sysctl(path.into(), description.into(), writable, obj)
+            .into()
+    }
+
+    /// Charges kernel memory; see [`KernelServices::mem_reserve`].
+    pub fn mem_reserve(&self, bytes: u64) -> KResult<()> {
+        self.obj.mem_reserve(bytes).into()
+    }
+
+    /// Returns charged kernel memory.
+    pub fn mem_release(&self, bytes: u64) {
+        self.obj.mem_release(bytes)
+    }
+
+    /// Runs `f`, which may wait, with the kernel told that this thread is
+    /// blocked (see [`KernelServices::block_begin`]).
+    pub fn blocking<T>(&self, f: impl FnOnce() -> T) -> T {
+        struct End<'a>(&'a KernelObj);
+        impl Drop for End<'_> {
+            fn drop(&mut self) {
+                self.0.block_end();
+            }
+        }
+        self.obj.block_begin();
+        let _end = End(&self.obj);
+        f()
+    }
+
+    /// Checks a requirement at run time; see [`KernelServices::require`].
+    pub fn require(&self, name: &str, version: &str) -> Result<(), String> {
+        self.obj
+            .require(name.into(), version.into())
+            .into_result()
+            .map_err(String::from)
+    }
+}
+
+struct GuardedSyscall<F> {
+    name: &'static str,
+    f: F,
+}
+
+impl<F> SyscallHandler for GuardedSyscall<F>
+where
+    F: Fn(&mut Lwp<'_>, &Args) -> KResult<SysRet> + Send + Sync + 'static,
+{
+    fn call(&self, lwp: LwpObj<'_>, args: &Args) -> RResult<SysRet, Errno> {
+        let mut lwp = Lwp::from_obj(lwp);
+        guard::guard(self.name, || (self.f)(&mut lwp, args))
+    }
+}
+
+struct GuardedValue<V>(V);
+
+impl<V: SysctlValue> SysctlValue for GuardedValue<V> {
+    fn get(&self) -> SysctlData {
+        guard::guard_or("sysctl read", SysctlData::Int(0), || self.0.get())
+    }
+
+    fn set(&self, value: SysctlData) -> RResult<(), Errno> {
+        guard::guard("sysctl write", || self.0.set(value).into_result())
+    }
+}
+
+struct ConstValue(SysctlData);
+
+impl SysctlValue for ConstValue {
+    fn get(&self) -> SysctlData {
+        self.0.clone()
+    }
+}
