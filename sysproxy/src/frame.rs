@@ -309,6 +309,11 @@ pub fn prefork_resp(reqno: u64, cookie: &[u8; COOKIE_LEN]) -> Vec<u8> {
     frame(reqno, class::RESP, ty::PREFORK, 0, cookie)
 }
 
+/// Client: the answer to ANONMMAP, the address of the mapping (0: none).
+pub fn anonmmap_resp(reqno: u64, addr: u64) -> Vec<u8> {
+    frame(reqno, class::RESP, ty::ANONMMAP, 0, &addr.to_le_bytes())
+}
+
 /// Server: a RAISE request for NetBSD signal `signo`.
 pub fn raise_req(reqno: u64, signo: u32) -> Vec<u8> {
     frame(reqno, class::REQ, ty::RAISE, signo, &[])
