@@ -172,13 +172,20 @@ impl ComponentEntry for Entry {
     fn init(&self, kernel: KernelObj) -> RResult<(), RString> {
         let kernel = Kernel::from_obj(kernel);
         crate::kernel::install(&kernel);
-        guard::guard_msg(&format!("{}: init", self.name), || (self.init)(&kernel))
+        guard::guard_msg("init", &kernel, || (self.init)(&kernel))
             .map_err(RString::from)
             .into()
     }
 
     fn fini(&self) -> RResult<(), RString> {
-        guard::guard_msg(&format!("{}: fini", self.name), || (self.fini)())
+        let kernel = crate::kernel::try_kernel()
+            .cloned()
+            .ok_or_else(|| RString::from("not initialised"));
+        let kernel = match kernel {
+            Ok(k) => k,
+            Err(e) => return RResult::RErr(e),
+        };
+        guard::guard_msg(&format!("{}: fini", self.name), &kernel, || (self.fini)())
             .map_err(RString::from)
             .into()
     }

@@ -119,7 +119,7 @@ pub trait SyscallHandler: Send + Sync {
 #[sabi_trait]
 pub trait SysctlValue: Send + Sync {
     /// The current value.
-    fn get(&self) -> SysctlData;
+    fn get(&self) -> RResult<SysctlData, Errno>;
 
     /// Stores a new value of the same type. The default refuses (EPERM).
     #[sabi(last_prefix_field)]

@@ -3,13 +3,30 @@
 //!
 //! A panic must never unwind into the caller's copy of the Rust runtime:
 //! abi_stable would abort the whole server. Each entry point runs its body
-//! under [`guard`], which turns a panic into EIO and a log line naming what
-//! panicked.
+//! under [`guard`], which turns a panic into EIO and a log line naming
+//! what panicked and where.
 
-use crate::kernel;
+use crate::kernel::{self, Kernel};
 use crate::{Errno, KResult};
 use abi_stable::std_types::RResult;
+use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+
+thread_local! {
+    /// Where the last panic on this thread happened, for the report.
+    static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Replaces this library's panic message on stderr with a note of the
+/// location, which the guard then reports through the kernel log.
+pub(crate) fn install_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let loc = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
+        LOCATION.with(|l| *l.borrow_mut() = loc);
+    }));
+}
 
 fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
@@ -21,45 +38,43 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Runs `f`; a panic becomes EIO and an error in the kernel log that
-/// names `what`.
-pub fn guard<T>(what: &str, f: impl FnOnce() -> KResult<T>) -> RResult<T, Errno> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => r.into(),
-        Err(p) => {
-            report(what, &panic_text(p.as_ref()));
-            RResult::RErr(Errno::EIO)
+/// Runs `f`; a panic comes back as its message, after a log line
+/// (through `kernel`, or this library's first handle).
+fn catch<T>(what: &str, kernel: Option<&Kernel>, f: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
+        let text = panic_text(p.as_ref());
+        let at = LOCATION
+            .with(|l| l.borrow_mut().take())
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
+        let msg = format!("{what} panicked{at}: {text}; the call fails");
+        match kernel {
+            Some(k) => k.error(&msg),
+            None => match kernel::try_kernel() {
+                Some(k) => k.error(&msg),
+                None => eprintln!("{msg}"),
+            },
         }
-    }
+        text
+    })
 }
 
-/// Like [`guard`] for entries whose errors are messages.
-pub fn guard_msg<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => r,
-        Err(p) => {
-            let text = panic_text(p.as_ref());
-            report(what, &text);
-            Err(format!("panicked: {text}"))
-        }
-    }
+/// Runs `f`; a panic becomes EIO and an error in the kernel log.
+pub fn guard<T>(what: &str, f: impl FnOnce() -> KResult<T>) -> RResult<T, Errno> {
+    catch(what, None, f).unwrap_or(Err(Errno::EIO)).into()
+}
+
+/// Like [`guard`] for entries whose errors are messages, logging through
+/// `kernel`.
+pub fn guard_msg<T>(
+    what: &str,
+    kernel: &Kernel,
+    f: impl FnOnce() -> Result<T, String>,
+) -> Result<T, String> {
+    catch(what, Some(kernel), f).unwrap_or_else(|text| Err(format!("panicked: {text}")))
 }
 
 /// Like [`guard`] for entries that cannot fail: a panic yields `fallback`.
 pub fn guard_or<T>(what: &str, fallback: T, f: impl FnOnce() -> T) -> T {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(v) => v,
-        Err(p) => {
-            report(what, &panic_text(p.as_ref()));
-            fallback
-        }
-    }
-}
-
-fn report(what: &str, text: &str) {
-    let msg = format!("{what} panicked: {text}; the call failed with EIO");
-    match kernel::try_kernel() {
-        Some(k) => k.error(&msg),
-        None => eprintln!("{msg}"),
-    }
+    catch(what, None, f).unwrap_or(fallback)
 }

@@ -44,11 +44,7 @@ static KERNEL: OnceLock<Kernel> = OnceLock::new();
 /// routes this library's panic messages into the kernel log.
 pub(crate) fn install(k: &Kernel) {
     if KERNEL.set(k.clone()).is_ok() {
-        std::panic::set_hook(Box::new(|info| {
-            if let Some(k) = KERNEL.get() {
-                k.error(&format!("panic: {info}"));
-            }
-        }));
+        crate::guard::install_hook();
     }
 }
 
@@ -195,8 +191,8 @@ where
 struct GuardedValue<V>(V);
 
 impl<V: SysctlValue> SysctlValue for GuardedValue<V> {
-    fn get(&self) -> SysctlData {
-        guard::guard_or("sysctl read", SysctlData::Int(0), || self.0.get())
+    fn get(&self) -> RResult<SysctlData, Errno> {
+        guard::guard("sysctl read", || self.0.get().into_result())
     }
 
     fn set(&self, value: SysctlData) -> RResult<(), Errno> {
@@ -207,7 +203,7 @@ impl<V: SysctlValue> SysctlValue for GuardedValue<V> {
 struct ConstValue(SysctlData);
 
 impl SysctlValue for ConstValue {
-    fn get(&self) -> SysctlData {
-        self.0.clone()
+    fn get(&self) -> RResult<SysctlData, Errno> {
+        RResult::ROk(self.0.clone())
     }
 }

@@ -46,11 +46,11 @@ macro_rules! export_plugin {
     ($list:path) => {
         #[::abi_stable::export_root_module]
         pub fn rump_plugin_root() -> $crate::PluginModRef {
-            extern "C" fn components(
+            extern "C" fn __rump_plugin_components(
             ) -> $crate::abi_stable::std_types::RVec<$crate::component::ComponentDesc> {
                 $crate::root::collect($list)
             }
-            $crate::root::make_root(components)
+            $crate::root::make_root(__rump_plugin_components)
         }
     };
 }

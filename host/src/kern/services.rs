@@ -31,8 +31,8 @@ pub fn handle(name: &str) -> Kernel {
 struct ComponentLeaf(SysctlObj);
 
 impl Leaf for ComponentLeaf {
-    fn get(&self) -> SysctlData {
-        self.0.get()
+    fn get(&self) -> Result<SysctlData, Errno> {
+        self.0.get().into_result()
     }
 
     fn set(&self, value: SysctlData) -> Result<(), Errno> {
@@ -49,11 +49,11 @@ impl KernelServices for Services {
         let c = &*self.component;
         let m = message.as_str();
         match level {
-            LogLevel::Error => tracing::error!(component = c, "{m}"),
-            LogLevel::Warn => tracing::warn!(component = c, "{m}"),
-            LogLevel::Info => tracing::info!(component = c, "{m}"),
-            LogLevel::Debug => tracing::debug!(component = c, "{m}"),
-            LogLevel::Trace => tracing::trace!(component = c, "{m}"),
+            LogLevel::Error => tracing::error!(component = %c, "{m}"),
+            LogLevel::Warn => tracing::warn!(component = %c, "{m}"),
+            LogLevel::Info => tracing::info!(component = %c, "{m}"),
+            LogLevel::Debug => tracing::debug!(component = %c, "{m}"),
+            LogLevel::Trace => tracing::trace!(component = %c, "{m}"),
         }
     }
 

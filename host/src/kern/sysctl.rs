@@ -15,7 +15,7 @@ pub const CREATE_BASE: i32 = 1024;
 
 /// The value behind a leaf.
 pub trait Leaf: Send + Sync {
-    fn get(&self) -> SysctlData;
+    fn get(&self) -> Result<SysctlData, Errno>;
     /// Stores a value of the same type; EPERM by default.
     fn set(&self, _value: SysctlData) -> Result<(), Errno> {
         Err(Errno::EPERM)
@@ -26,8 +26,8 @@ pub trait Leaf: Send + Sync {
 pub struct Const(pub SysctlData);
 
 impl Leaf for Const {
-    fn get(&self) -> SysctlData {
-        self.0.clone()
+    fn get(&self) -> Result<SysctlData, Errno> {
+        Ok(self.0.clone())
     }
 }
 
@@ -35,8 +35,8 @@ impl Leaf for Const {
 pub struct Computed<F>(pub F);
 
 impl<F: Fn() -> SysctlData + Send + Sync> Leaf for Computed<F> {
-    fn get(&self) -> SysctlData {
-        (self.0)()
+    fn get(&self) -> Result<SysctlData, Errno> {
+        Ok((self.0)())
     }
 }
 
@@ -56,11 +56,11 @@ impl StringVar {
 }
 
 impl Leaf for StringVar {
-    fn get(&self) -> SysctlData {
-        SysctlData::String {
+    fn get(&self) -> Result<SysctlData, Errno> {
+        Ok(SysctlData::String {
             value: self.value.read().as_str().into(),
             capacity: self.capacity,
-        }
+        })
     }
 
     fn set(&self, v: SysctlData) -> Result<(), Errno> {
@@ -228,7 +228,7 @@ impl SysctlTree {
         if name.is_empty() || name.len() >= SYSCTL_NAMELEN || parent.is_empty() {
             return Err(Errno::EINVAL);
         }
-        let (ty, size) = data_type(&leaf.get());
+        let (ty, size) = data_type(&leaf.get()?);
         let ver = self.next_ver();
         let mut root = self.root.write();
         let mut dir = &mut *root;
@@ -421,7 +421,11 @@ impl SysctlTree {
                 };
                 match &c.kind {
                     Kind::Dir(_) => walk(c, &path, out),
-                    Kind::Leaf(l) => out.push((path, l.get())),
+                    Kind::Leaf(l) => {
+                        if let Ok(v) = l.get() {
+                            out.push((path, v));
+                        }
+                    }
                 }
             }
         }
@@ -484,7 +488,7 @@ fn lookup(
     if newp != 0 && flags & CTLFLAG_READWRITE == 0 {
         return Err(Errno::EPERM);
     }
-    let current = leaf.get();
+    let current = leaf.get()?;
     let bytes = data_bytes(&current);
     if a.oldp != 0 {
         let n = (bytes.len() as u64).min(*oldlen) as usize;
