@@ -80,10 +80,7 @@ fn halt_flags() {
     let s = Scratch::new();
     let url = s.url("sock");
     let mut srv = Server::start("rump_server", &[], &url);
-    assert_eq!(
-        run(&mut s.tool("halt", &url).arg("-n")).status.code(),
-        Some(0)
-    );
+    assert_eq!(run(s.tool("halt", &url).arg("-n")).status.code(), Some(0));
     assert_eq!(
         srv.wait_exit(Duration::from_secs(10))
             .and_then(|s| s.code()),
@@ -93,10 +90,7 @@ fn halt_flags() {
     // -h: the kernel halts but the process stays, serving nothing.
     let mut srv = Server::start("rump_server", &[], &url);
     let other = srv.client();
-    assert_eq!(
-        run(&mut s.tool("halt", &url).arg("-h")).status.code(),
-        Some(0)
-    );
+    assert_eq!(run(s.tool("halt", &url).arg("-h")).status.code(), Some(0));
     assert!(
         srv.wait_exit(Duration::from_millis(500)).is_none(),
         "RB_HALT does not exit"
@@ -114,7 +108,7 @@ fn halt_flags() {
     let mut c = server_cmd("rump_server");
     c.stderr(std::process::Stdio::null()).current_dir(s.path()); // a core file lands in the scratch dir
     let mut srv = Server::start_cmd(c, &[], &url);
-    let h = run(&mut s.tool("halt", &url).arg("-d"));
+    let h = run(s.tool("halt", &url).arg("-d"));
     assert_eq!(h.status.code(), Some(0), "{}", text(&h.stderr));
     let st = srv.wait_exit(Duration::from_secs(10)).expect("exits");
     use std::os::unix::process::ExitStatusExt;
@@ -124,13 +118,13 @@ fn halt_flags() {
 #[test]
 fn rump_halt_usage_and_errors() {
     let s = Scratch::new();
-    let o = run(&mut s.tool("halt", "unix://x").arg("-x"));
+    let o = run(s.tool("halt", "unix://x").arg("-x"));
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         text(&o.stderr),
         "rump.halt: unknown option -- x\nusage: rump.halt [-dhn]\n"
     );
-    let o = run(&mut s.tool("halt", "unix://x").arg("extra"));
+    let o = run(s.tool("halt", "unix://x").arg("extra"));
     assert_eq!(text(&o.stderr), "usage: rump.halt [-dhn]\n");
     let mut t = s.tool("halt", "unix://x");
     t.env_remove("RUMP_SERVER");
