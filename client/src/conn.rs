@@ -4,7 +4,7 @@ use crate::error::ConnectError;
 use crate::region::Region;
 use netbsd_abi::Errno;
 use parking_lot::{Condvar, Mutex};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -54,9 +54,10 @@ struct State {
     /// The frame buffer; taken by whichever thread is reading.
     decoder: Option<FrameDecoder>,
     /// Requests in flight, with what the server asked of their memory.
-    mail: HashMap<u64, VecDeque<Frame>>,
+    /// (Few requests are in flight at once: small vectors beat maps.)
+    mail: Vec<(u64, VecDeque<Frame>)>,
     /// Answers that arrived for requests in flight.
-    replies: HashMap<u64, Frame>,
+    replies: Vec<(u64, Frame)>,
     /// Memory of requests in flight: (address, length, request).
     regions: Vec<(u64, u64, u64)>,
     dead: bool,
@@ -158,8 +159,8 @@ impl Client {
                 next_reqno: AtomicU64::new(1),
                 state: Mutex::new(State {
                     decoder: Some(FrameDecoder::new(MAX_FRAME)),
-                    mail: HashMap::new(),
-                    replies: HashMap::new(),
+                    mail: Vec::new(),
+                    replies: Vec::new(),
                     regions: Vec::new(),
                     dead: false,
                 }),
@@ -225,8 +226,12 @@ impl Client {
         regions: &mut [Region<'_>],
     ) -> Result<[i64; 2], Errno> {
         let reqno = self.reqno();
-        let req = frame::syscall_req(reqno, num, args);
-        let f = self.request(reqno, &req, regions)?;
+        let f = if args.len() <= 8 {
+            let (buf, len) = frame::syscall_req_small(reqno, num, args);
+            self.request(reqno, &buf[..len], regions)?
+        } else {
+            self.request(reqno, &frame::syscall_req(reqno, num, args), regions)?
+        };
         if f.hdr.class == class::ERROR {
             return Err(sp_errno(f.hdr.u));
         }
@@ -263,7 +268,7 @@ impl Client {
             if st.dead {
                 return Err(Errno::ENOTCONN);
             }
-            st.mail.insert(reqno, VecDeque::new());
+            st.mail.push((reqno, VecDeque::new()));
             st.regions
                 .extend(regions.iter().map(|r| (r.addr(), r.len() as u64, reqno)));
         }
@@ -276,8 +281,8 @@ impl Client {
         }
         let result = self.await_answer(reqno, regions);
         let mut st = inner.state.lock();
-        st.mail.remove(&reqno);
-        st.replies.remove(&reqno);
+        st.mail.retain(|m| m.0 != reqno);
+        st.replies.retain(|r| r.0 != reqno);
         st.regions.retain(|r| r.2 != reqno);
         result
     }
@@ -287,14 +292,14 @@ impl Client {
         let mut st = inner.state.lock();
         loop {
             // Memory requests come before the answer they belong to.
-            if let Some(req) = st.mail.get_mut(&reqno).and_then(VecDeque::pop_front) {
+            if let Some(req) = mailbox(&mut st, reqno).and_then(VecDeque::pop_front) {
                 drop(st);
                 self.serve(&req, regions);
                 st = inner.state.lock();
                 continue;
             }
-            if let Some(f) = st.replies.remove(&reqno) {
-                return Ok(f);
+            if let Some(i) = st.replies.iter().position(|r| r.0 == reqno) {
+                return Ok(st.replies.swap_remove(i).1);
             }
             if st.dead {
                 return Err(Errno::ENOTCONN);
@@ -347,6 +352,17 @@ impl Client {
                 Err(_) => return None,
             }
         }
+    }
+
+    /// Closes the connection, as the end of the client process would:
+    /// the server ends the process, and every call in flight or to come
+    /// fails with ENOTCONN.
+    pub fn disconnect(&self) {
+        let _ = match &self.inner.stream {
+            Stream::Unix(s) => s.shutdown(std::net::Shutdown::Both),
+            Stream::Tcp(s) => s.shutdown(std::net::Shutdown::Both),
+        };
+        self.kill();
     }
 
     fn kill(&self) {
@@ -402,6 +418,10 @@ impl Client {
     }
 }
 
+fn mailbox(st: &mut State, reqno: u64) -> Option<&mut VecDeque<Frame>> {
+    st.mail.iter_mut().find(|m| m.0 == reqno).map(|m| &mut m.1)
+}
+
 /// Files frames a reader read: answers to their requests, memory requests
 /// to the request whose memory they touch. Returns the copy-ins no request
 /// owns (they get an empty answer, which the server turns into EFAULT).
@@ -409,8 +429,8 @@ fn route(st: &mut State, frames: Vec<Frame>) -> Vec<Frame> {
     let mut unowned = Vec::new();
     for f in frames {
         match (f.hdr.class, f.hdr.ty) {
-            (class::RESP | class::ERROR, _) if st.mail.contains_key(&f.hdr.reqno) => {
-                st.replies.insert(f.hdr.reqno, f);
+            (class::RESP | class::ERROR, _) if mailbox(st, f.hdr.reqno).is_some() => {
+                st.replies.push((f.hdr.reqno, f));
             }
             (class::REQ, ty::COPYIN | ty::COPYINSTR | ty::COPYOUT | ty::COPYOUTSTR) => {
                 let addr = CopyData::decode(&f.body).map_or(0, |c| c.addr);
@@ -419,7 +439,7 @@ fn route(st: &mut State, frames: Vec<Frame>) -> Vec<Frame> {
                     .iter()
                     .find(|(a, l, _)| addr >= *a && addr - *a < (*l).max(1))
                     .map(|r| r.2);
-                match owner.and_then(|o| st.mail.get_mut(&o)) {
+                match owner.and_then(|o| mailbox(st, o)) {
                     Some(q) => q.push_back(f),
                     None if f.hdr.ty != ty::COPYOUT && f.hdr.ty != ty::COPYOUTSTR => {
                         unowned.push(f)

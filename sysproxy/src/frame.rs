@@ -220,6 +220,20 @@ pub fn syscall_req(reqno: u64, sysnum: i32, args: &[u64]) -> Vec<u8> {
     v
 }
 
+/// Client: a SYSCALL request of at most 8 slots, built on the stack;
+/// returns the buffer and the frame's length.
+pub fn syscall_req_small(reqno: u64, sysnum: i32, args: &[u64]) -> ([u8; HDR_LEN + 64], usize) {
+    let mut b = [0u8; HDR_LEN + 64];
+    let n = args.len().min(8);
+    b[..HDR_LEN].copy_from_slice(
+        &Header::new(8 * n, reqno, class::REQ, ty::SYSCALL, sysnum as u32).encode(),
+    );
+    for (i, a) in args[..n].iter().enumerate() {
+        b[HDR_LEN + 8 * i..HDR_LEN + 8 * i + 8].copy_from_slice(&a.to_le_bytes());
+    }
+    (b, HDR_LEN + 8 * n)
+}
+
 /// Length of a syscall response frame.
 pub const SYSRESP_LEN: usize = HDR_LEN + 24;
 

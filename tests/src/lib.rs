@@ -5,6 +5,8 @@
 //! test command builds first); a missing artifact stops a test with a
 //! message saying so.
 
+pub mod capture;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -136,7 +138,7 @@ impl Server {
             if let Some(st) = self.child.try_wait().unwrap() {
                 panic!("server exited early with {st}");
             }
-            if Client::connect(&self.url, "probe").is_ok() {
+            if accepts(&self.url) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -159,6 +161,24 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Whether a server at `url` accepts a connection and sends its banner.
+/// No handshake is made, so no process is created in its kernel.
+pub fn accepts(url: &str) -> bool {
+    use std::io::Read;
+    let Ok(ep) = sysproxy::url::parse(url, sysproxy::url::Side::Client, None) else {
+        return false;
+    };
+    let mut b = [0u8; 96];
+    match ep {
+        sysproxy::url::Endpoint::Unix { path, .. } => std::os::unix::net::UnixStream::connect(path)
+            .and_then(|mut s| s.read(&mut b))
+            .is_ok_and(|n| n > 0),
+        sysproxy::url::Endpoint::Tcp(a) => std::net::TcpStream::connect(a)
+            .and_then(|mut s| s.read(&mut b))
+            .is_ok_and(|n| n > 0),
     }
 }
 

@@ -4,7 +4,7 @@
 use super::fd::FdTable;
 use parking_lot::{Condvar, Mutex};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 /// Largest pid before allocation wraps around (PID_MAX).
@@ -20,7 +20,8 @@ pub struct Proc {
     /// with EINTR.
     killed: AtomicBool,
     /// Syscalls of this process in progress.
-    active: Mutex<usize>,
+    active: AtomicUsize,
+    idle_lock: Mutex<()>,
     idle: Condvar,
     exec_in_progress: AtomicBool,
 }
@@ -33,7 +34,8 @@ impl Proc {
             comm: Mutex::new(comm.to_string()),
             fds: Mutex::new(fds),
             killed: AtomicBool::new(false),
-            active: Mutex::new(0),
+            active: AtomicUsize::new(0),
+            idle_lock: Mutex::new(()),
             idle: Condvar::new(),
             exec_in_progress: AtomicBool::new(false),
         })
@@ -67,23 +69,22 @@ impl Proc {
 
     /// Counts a syscall in.
     pub fn enter(&self) {
-        *self.active.lock() += 1;
+        self.active.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Counts a syscall out.
     pub fn leave(&self) {
-        let mut n = self.active.lock();
-        *n -= 1;
-        if *n == 0 {
+        if self.active.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _g = self.idle_lock.lock();
             self.idle.notify_all();
         }
     }
 
     /// Waits until no syscall of the process is in progress.
     pub fn wait_idle(&self) {
-        let mut n = self.active.lock();
-        while *n > 0 {
-            self.idle.wait(&mut n);
+        let mut g = self.idle_lock.lock();
+        while self.active.load(Ordering::Acquire) > 0 {
+            self.idle.wait(&mut g);
         }
     }
 

@@ -13,6 +13,7 @@ use netbsd_abi::Errno;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::any::Any;
 use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -74,30 +75,60 @@ pub fn wait_until<T>(
     Ok(deadline.is_some_and(|d| Instant::now() >= d))
 }
 
-/// The virtual CPUs of the kernel.
+/// The virtual CPUs of the kernel: a counting semaphore whose fast paths
+/// are one atomic operation.
 pub struct Cpus {
     total: usize,
-    free: Mutex<usize>,
+    free: AtomicUsize,
+    waiters: AtomicUsize,
+    lock: Mutex<()>,
     freed: Condvar,
+}
+
+impl Cpus {
+    fn new(n: usize) -> Cpus {
+        Cpus {
+            total: n,
+            free: AtomicUsize::new(n),
+            waiters: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn try_take(&self) -> bool {
+        self.free
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |f| f.checked_sub(1))
+            .is_ok()
+    }
+
+    fn put(&self) {
+        self.free.fetch_add(1, Ordering::AcqRel);
+        if self.waiters.load(Ordering::Acquire) > 0 {
+            let _g = self.lock.lock();
+            self.freed.notify_one();
+        }
+    }
+
+    fn take_waiting(&self) {
+        let mut g = self.lock.lock();
+        self.waiters.fetch_add(1, Ordering::AcqRel);
+        while !self.try_take() {
+            self.freed.wait(&mut g);
+        }
+        self.waiters.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 static CPUS: OnceLock<Cpus> = OnceLock::new();
 
 /// Sets the number of virtual CPUs; called once at boot.
 pub fn init(ncpu: usize) {
-    let _ = CPUS.set(Cpus {
-        total: ncpu,
-        free: Mutex::new(ncpu),
-        freed: Condvar::new(),
-    });
+    let _ = CPUS.set(Cpus::new(ncpu));
 }
 
 fn cpus() -> &'static Cpus {
-    CPUS.get_or_init(|| Cpus {
-        total: 1,
-        free: Mutex::new(1),
-        freed: Condvar::new(),
-    })
+    CPUS.get_or_init(|| Cpus::new(1))
 }
 
 /// The number of virtual CPUs.
@@ -112,16 +143,10 @@ pub fn acquire_cpu() {
         return;
     }
     let c = cpus();
-    let mut free = c.free.lock();
-    if *free == 0 {
-        drop(free);
+    if !c.try_take() {
         handoff_standby();
-        free = c.free.lock();
-        while *free == 0 {
-            c.freed.wait(&mut free);
-        }
+        c.take_waiting();
     }
-    *free -= 1;
     CPU_HELD.set(true);
 }
 
@@ -130,9 +155,7 @@ pub fn release_cpu() {
     if !CPU_HELD.replace(false) {
         return;
     }
-    let c = cpus();
-    *c.free.lock() += 1;
-    c.freed.notify_one();
+    cpus().put();
 }
 
 /// Marks the start of a wait: the virtual CPU is given back and the
@@ -214,8 +237,7 @@ pub fn has_standby() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
 
     struct Flag(Arc<AtomicBool>);
     impl Standby for Flag {
@@ -230,12 +252,12 @@ mod tests {
         let moved = Arc::new(AtomicBool::new(false));
         set_standby(Box::new(Flag(moved.clone())));
         acquire_cpu();
-        assert_eq!(*cpus().free.lock(), 0);
+        assert_eq!(cpus().free.load(Ordering::SeqCst), 0);
         blocking(|| {
             assert!(moved.load(Ordering::SeqCst));
-            assert_eq!(*cpus().free.lock(), 1);
+            assert_eq!(cpus().free.load(Ordering::SeqCst), 1);
         });
-        assert_eq!(*cpus().free.lock(), 0);
+        assert_eq!(cpus().free.load(Ordering::SeqCst), 0);
         release_cpu();
         assert!(!has_standby());
         set_standby(Box::new(Flag(moved.clone())));

@@ -17,7 +17,7 @@ use parking_lot::{Condvar, Mutex};
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use sysproxy::frame::{self, class, handshake, ty, SpError, COOKIE_LEN, FORK_BODY_LEN};
 use sysproxy::{DecodeError, Frame, FrameDecoder};
 
@@ -38,7 +38,7 @@ pub struct Conn {
     waits: Mutex<HashMap<u64, Option<Frame>>>,
     answered: Condvar,
     dead: AtomicBool,
-    proc: Mutex<Option<Arc<Proc>>>,
+    proc: OnceLock<Arc<Proc>>,
     inflight: AtomicUsize,
 }
 
@@ -52,7 +52,7 @@ impl Conn {
             waits: Mutex::new(HashMap::new()),
             answered: Condvar::new(),
             dead: AtomicBool::new(false),
-            proc: Mutex::new(None),
+            proc: OnceLock::new(),
             inflight: AtomicUsize::new(0),
         })
     }
@@ -67,8 +67,8 @@ impl Conn {
     }
 
     /// The process of this connection, once a handshake created it.
-    pub fn proc(&self) -> Option<Arc<Proc>> {
-        self.proc.lock().clone()
+    pub fn proc(&self) -> Option<&Arc<Proc>> {
+        self.proc.get()
     }
 
     /// Writes `buf` (whole frames) to the client. A full socket buffer
@@ -269,7 +269,7 @@ impl Reader {
     fn finish(&self) {
         let conn = self.conn.clone();
         conn.mark_dead();
-        if let Some(p) = conn.proc() {
+        if let Some(p) = conn.proc().cloned() {
             p.kill();
             pool::spawn(move || {
                 p.wait_idle();
@@ -288,7 +288,7 @@ fn run_syscall(conn: &Arc<Conn>, f: Frame) {
         conn.send_error(f.hdr.reqno, SpError::TryAgain);
         return;
     }
-    execute_syscall(LwpCtx::new(conn, &p, f.hdr.reqno), f.hdr.sysnum(), &f.body);
+    execute_syscall(LwpCtx::new(conn, p, f.hdr.reqno), f.hdr.sysnum(), &f.body);
     conn.leave();
 }
 
@@ -301,7 +301,7 @@ fn dispatch(conn: &Arc<Conn>, f: Frame) -> Next {
         }
         class::REQ => match conn.proc() {
             None => handshake_new(conn, f),
-            Some(p) => request_running(conn, &p, f),
+            Some(p) => request_running(conn, p, f),
         },
         _ => {
             conn.send_error(h.reqno, SpError::MalformedRequest);
@@ -349,7 +349,7 @@ fn handshake_new(conn: &Arc<Conn>, f: Frame) -> Next {
         _ => return refuse(SpError::Auth),
     };
     tracing::debug!(conn = conn.id, pid = p.pid, comm = %p.comm(), "process created");
-    *conn.proc.lock() = Some(p);
+    let _ = conn.proc.set(p);
     let _ = conn.send(&frame::handshake_resp(h.reqno, 0));
     Next::Continue
 }

@@ -195,6 +195,15 @@ impl<'a> LwpCtx<'a> {
             return;
         }
         self.replied = true;
+        if self.out.is_empty() {
+            // The common case: nothing buffered, one write from the stack.
+            let (error, rv) = match res {
+                Ok(SysRet(rv)) => (0, rv),
+                Err(e) => (e.get(), [0, 0]),
+            };
+            let _ = self.conn.send(&frame::syscall_resp(self.reqno, error, rv));
+            return;
+        }
         self.push_reply(res);
         let _ = self.flush();
     }
