@@ -14,7 +14,11 @@ use std::os::unix::net::UnixStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const RUN: Duration = Duration::from_secs(2);
+/// Each cell alternates raw and rump slices of this length ...
+const SLICE: Duration = Duration::from_millis(250);
+/// ... this many times each, and reports the median slice: both sides
+/// see the same machine conditions.
+const ROUNDS: usize = 9;
 
 struct Proc(Child);
 
@@ -50,34 +54,34 @@ fn wait_socket(path: &str) {
     panic!("{path} never listened");
 }
 
-/// Runs `clients` threads, each calling `call` in a loop on its own
-/// connection for [`RUN`]; returns calls per second over all of them.
-fn measure<C: Send + 'static>(clients: usize, connect: impl Fn() -> C, call: fn(&mut C)) -> f64 {
-    let conns: Vec<C> = (0..clients).map(|_| connect()).collect();
-    let start = Instant::now() + Duration::from_millis(50);
-    let threads: Vec<_> = conns
-        .into_iter()
-        .map(|mut c| {
-            std::thread::spawn(move || {
-                for _ in 0..2000 {
-                    call(&mut c);
-                }
-                while Instant::now() < start {
-                    std::hint::spin_loop();
-                }
-                let mut n = 0u64;
-                while start.elapsed() < RUN {
-                    for _ in 0..100 {
-                        call(&mut c);
+/// Runs one slice: every connection's thread calls `call` in a loop for
+/// [`SLICE`]; returns calls per second over all of them.
+fn slice<C: Send>(conns: &mut [C], call: fn(&mut C)) -> f64 {
+    let start = Instant::now();
+    let total: u64 = std::thread::scope(|s| {
+        let threads: Vec<_> = conns
+            .iter_mut()
+            .map(|c| {
+                s.spawn(move || {
+                    let mut n = 0u64;
+                    while start.elapsed() < SLICE {
+                        for _ in 0..50 {
+                            call(c);
+                        }
+                        n += 50;
                     }
-                    n += 100;
-                }
-                n
+                    n
+                })
             })
-        })
-        .collect();
-    let total: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).sum()
+    });
     total as f64 / start.elapsed().as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 fn raw_call(s: &mut UnixStream) {
@@ -111,9 +115,10 @@ fn main() {
         .unwrap();
     let raw_path = dir.path().join("raw").display().to_string();
     let rump_path = dir.path().join("rump").display().to_string();
+    let url = format!("unix://{rump_path}");
     println!(
-        "null syscall round trips over a unix socket ({}s per cell)",
-        RUN.as_secs()
+        "null syscall round trips over a unix socket (median of {ROUNDS} alternating {} ms slices)",
+        SLICE.as_millis()
     );
     println!();
     println!("| CPUs | clients | raw ping-pong | rump_server getpid | ratio per call |");
@@ -121,25 +126,28 @@ fn main() {
     for pinned in [false, true] {
         pin_self(pinned);
         let _raw = spawn(pinned, "pingpong", &["serve", &raw_path]);
-        let _rump = spawn(
-            pinned,
-            "rump_server",
-            &["-s", &format!("unix://{rump_path}")],
-        );
+        let _rump = spawn(pinned, "rump_server", &["-s", &url]);
         wait_socket(&raw_path);
         wait_socket(&rump_path);
         for clients in [1, 4] {
-            let raw = measure(
-                clients,
-                || UnixStream::connect(&raw_path).unwrap(),
-                raw_call,
-            );
-            let url = format!("unix://{rump_path}");
-            let rump = measure(
-                clients,
-                || Client::connect(&url, "bench").unwrap(),
-                getpid_call,
-            );
+            let mut raws: Vec<UnixStream> = (0..clients)
+                .map(|_| UnixStream::connect(&raw_path).unwrap())
+                .collect();
+            let mut rumps: Vec<Client> = (0..clients)
+                .map(|_| Client::connect(&url, "bench").unwrap())
+                .collect();
+            for c in &mut raws {
+                (0..1000).for_each(|_| raw_call(c));
+            }
+            for c in &mut rumps {
+                (0..1000).for_each(|_| getpid_call(c));
+            }
+            let (mut raw, mut rump) = (Vec::new(), Vec::new());
+            for _ in 0..ROUNDS {
+                raw.push(slice(&mut raws, raw_call));
+                rump.push(slice(&mut rumps, getpid_call));
+            }
+            let (raw, rump) = (median(raw), median(rump));
             let cpus = if pinned { "all on CPU 0" } else { "any" };
             println!(
                 "| {cpus} | {clients} | {:.1} µs ({:.0}/s) | {:.1} µs ({:.0}/s) | {:.2}x |",

@@ -164,3 +164,21 @@ fn verbose_boot_messages() {
     assert!(!out.contains("cpu3 "), "{out}");
     assert!(out.contains("component rumpkern"), "{out}");
 }
+
+/// The man page's `rump_server tcp://0:3755/`, on a free port: INADDR_ANY.
+#[test]
+fn listens_on_any_address() {
+    let s = Scratch::new();
+    let port = free_port();
+    let o = run(server_cmd("rump_server").arg(format!("tcp://0:{port}/")));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let url = format!("tcp://127.0.0.1:{port}");
+    assert_eq!(Client::connect(&url, "t").unwrap().getpid().unwrap().0, 2);
+    let h = run(&mut s.tool("halt", &url));
+    assert_eq!(h.status.code(), Some(0), "{}", text(&h.stderr));
+    let gone = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(10));
+        Client::connect(&url, "t").is_err()
+    });
+    assert!(gone);
+}
