@@ -123,12 +123,20 @@ fn run(prog: &str, flavor: Flavor, o: Options) -> i32 {
             }
         }
     };
-    match serve(&o) {
-        Ok(()) => {
+    // Catch SIGTERM and SIGINT before listening, so that a signal sent as
+    // soon as the socket exists still halts cleanly.
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT]);
+    match signals
+        .map_err(|e| fatal(format!("rump init failed: {e}"), Errno::from_io(&e)))
+        .and_then(|s| serve(&o).map(|()| s))
+    {
+        Ok(mut signals) => {
             if let Some(d) = detached {
                 d.done();
             }
-            wait_for_signal()
+            let _ = signals.forever().next();
+            kern::reboot::halt(0, None)
         }
         Err(f) => {
             eprintln!("{}", f.message);
@@ -233,21 +241,4 @@ fn boot_messages() {
     for line in k.modules.describe() {
         println!("{line}");
     }
-}
-
-/// Serves until SIGTERM or SIGINT, then halts (which exits).
-fn wait_for_signal() -> i32 {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    match signal_hook::iterator::Signals::new([SIGTERM, SIGINT]) {
-        Ok(mut s) => {
-            let _ = s.forever().next();
-        }
-        Err(e) => {
-            tracing::error!("cannot wait for signals: {e}");
-            loop {
-                std::thread::park();
-            }
-        }
-    }
-    kern::reboot::halt(0, None)
 }
