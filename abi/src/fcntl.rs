@@ -93,3 +93,58 @@ pub const LOCK_SH: i32 = 1;
 pub const LOCK_EX: i32 = 2;
 pub const LOCK_NB: i32 = 4;
 pub const LOCK_UN: i32 = 8;
+
+/// `struct flock` (24 bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "stable-abi", derive(abi_stable::StableAbi))]
+#[repr(C)]
+pub struct Flock {
+    pub start: i64,
+    pub len: i64,
+    pub pid: i32,
+    pub ty: i16,
+    pub whence: i16,
+}
+
+impl Flock {
+    pub const SIZE: usize = 24;
+
+    pub fn encode(&self) -> [u8; Self::SIZE] {
+        let mut b = [0u8; Self::SIZE];
+        crate::bytes::Writer::new(&mut b)
+            .i64(0, self.start)
+            .i64(8, self.len)
+            .i32(16, self.pid)
+            .u16(20, self.ty as u16)
+            .u16(22, self.whence as u16);
+        b
+    }
+
+    pub fn decode(b: &[u8]) -> Self {
+        let r = crate::bytes::Reader::new(b);
+        Flock {
+            start: r.i64(0),
+            len: r.i64(8),
+            pid: r.i32(16),
+            ty: r.u16(20) as i16,
+            whence: r.u16(22) as i16,
+        }
+    }
+}
+
+/// pathconf(2) names.
+pub const _PC_LINK_MAX: i32 = 1;
+pub const _PC_MAX_CANON: i32 = 2;
+pub const _PC_MAX_INPUT: i32 = 3;
+pub const _PC_NAME_MAX: i32 = 4;
+pub const _PC_PATH_MAX: i32 = 5;
+pub const _PC_PIPE_BUF: i32 = 6;
+pub const _PC_CHOWN_RESTRICTED: i32 = 7;
+pub const _PC_NO_TRUNC: i32 = 8;
+pub const _PC_VDISABLE: i32 = 9;
+pub const _PC_SYNC_IO: i32 = 10;
+pub const _PC_FILESIZEBITS: i32 = 11;
+pub const _PC_SYMLINK_MAX: i32 = 12;
+pub const _PC_2_SYMLINKS: i32 = 13;
+pub const _PC_ACL_EXTENDED: i32 = 14;
+pub const _PC_MIN_HOLE_SIZE: i32 = 15;

@@ -10,13 +10,16 @@
 #![deny(unsafe_code)]
 
 pub mod bytes;
+pub mod dirent;
 pub mod errno;
 pub mod fcntl;
 pub mod ioctl;
 pub mod limits;
 pub mod modctl;
+pub mod mount;
 pub mod reboot;
 pub mod stat;
+pub mod statvfs;
 pub mod sysctl;
 pub mod sysno;
 

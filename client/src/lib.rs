@@ -17,6 +17,7 @@
 mod conn;
 pub mod env;
 mod error;
+mod fs;
 mod inherit;
 mod region;
 pub mod sys;
