@@ -4,7 +4,7 @@
 use crate::cli::{self, Command, Flavor, Options};
 use crate::daemon::{self, Detached};
 use crate::kern::{self, module::Origin};
-use crate::{config, loader, log, sp, sys};
+use crate::{config, drives, loader, log, sp, sys};
 use netbsd_abi::Errno;
 use std::path::Path;
 use sysproxy::url::{self, Endpoint, Side, UrlErrorKind};
@@ -162,26 +162,8 @@ fn serve(o: &Options) -> Result<(), Fatal> {
     if k.config.verbose {
         boot_messages();
     }
-    if let Some(m) = o.modules.first() {
-        return Err(fatal(
-            format!(
-                "module load failed: {}: {} (loading a module needs the VFS faction: start the server with -lrumpvfs)",
-                m,
-                Errno::ENOSYS
-            ),
-            Errno::ENOSYS,
-        ));
-    }
-    if let Some(d) = o.drives.first() {
-        return Err(fatal(
-            format!(
-                "etfs register: {}: {} (mapping host files needs the VFS faction: start the server with -lrumpvfs)",
-                d.key,
-                Errno::ENOSYS
-            ),
-            Errno::ENOSYS,
-        ));
-    }
+    drives::load_modules(&o.modules).map_err(|e| fatal(e.message, e.errno))?;
+    drives::map_drives(&o.drives).map_err(|e| fatal(e.message, e.errno))?;
 
     let cwd = std::env::current_dir().ok();
     let ep = url::parse(&o.url, Side::Server, cwd.as_deref()).map_err(|e| {

@@ -17,6 +17,8 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod disklabel;
+pub mod drives;
 pub mod drivespec;
 pub mod kern;
 pub mod loader;

@@ -110,6 +110,21 @@ pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
     })
 }
 
+/// Loads a library from its contents (a module read through the kernel's
+/// VFS): they go into an anonymous memory file that is linked from there.
+pub fn load_bytes(bytes: &[u8]) -> Result<Loaded, LoadError> {
+    use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let io = |e: std::io::Error| LoadError::Unusable("module".into(), e.to_string());
+    let fd =
+        memfd_create(c"rump-module", MemFdCreateFlag::MFD_CLOEXEC).map_err(|e| io(e.into()))?;
+    let mut file = std::fs::File::from(fd);
+    file.write_all(bytes).map_err(io)?;
+    let path = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+    load_path(&path)
+}
+
 fn first_line(s: &str) -> String {
     s.lines()
         .map(str::trim)

@@ -14,11 +14,16 @@ use crate::kernel::LogLevel;
 use crate::lwp::LwpObj;
 use crate::syscall::{Args, SysRet, SyscallObj};
 use crate::sysctl::{SysctlData, SysctlObj};
+use crate::vfs::{
+    DeviceObj, DirEntry, EtfsType, FsStats, FsTypeObj, MountEnvObj, MountObj, SetAttr, VType,
+    VnodeObj, Written,
+};
 use crate::Errno;
 use abi_stable::{
     sabi_trait,
-    std_types::{ROption, RResult, RSlice, RSliceMut, RStr, RString, RVec},
+    std_types::{RBox, ROption, RResult, RSlice, RSliceMut, RStr, RString, RVec},
 };
+use netbsd_abi::fcntl::Flock;
 use netbsd_abi::stat::Stat;
 
 /// The init and fini entries of a component, as the kernel calls them.
@@ -74,8 +79,30 @@ pub trait KernelServices: Send + Sync + Clone {
     /// Checks that the component `name` is present at a version matching
     /// `version` and active, activating it if its requirements are now
     /// met. The error says what is missing.
-    #[sabi(last_prefix_field)]
     fn require(&self, name: RStr<'_>, version: RStr<'_>) -> RResult<(), RString>;
+
+    /// Offers a file system type; EEXIST if one of that name exists.
+    fn register_fs_type(&self, fs: FsTypeObj) -> RResult<(), Errno>;
+
+    /// The file system type `name`. A component of that name that is
+    /// inactive is activated first; the error says why there is none.
+    fn fs_type(&self, name: RStr<'_>) -> RResult<FsTypeObj, RString>;
+
+    /// Counts a use (+1) or the end of one (-1) of the component that
+    /// provides file system type `name` (a mount): modstat shows it, and
+    /// the component cannot be unloaded while used.
+    fn fs_type_ref(&self, name: RStr<'_>, delta: i32);
+
+    /// Follows process creation and exit.
+    fn register_proc_hooks(&self, hooks: ProcHooks_TO<'static, RBox<()>>) -> RResult<(), Errno>;
+
+    /// Installs the VFS faction's host interface (`-d`, `-m`, halting).
+    fn register_vfs(&self, vfs: VfsHost_TO<'static, RBox<()>>) -> RResult<(), Errno>;
+
+    /// Whether the calling thread's process is going away: long waits
+    /// should end with EINTR.
+    #[sabi(last_prefix_field)]
+    fn interrupted(&self) -> bool;
 }
 
 /// What a syscall handler can do with its caller. Implemented by the host.
@@ -152,6 +179,135 @@ pub trait FileOps: Send + Sync + Clone {
     fn ioctl(&self, cmd: u64, data: RSliceMut<'_, u8>, fflags: i32) -> RResult<i64, Errno>;
 
     /// Moves the file's own offset; returns the new offset.
-    #[sabi(last_prefix_field)]
     fn seek(&self, offset: i64, whence: i32) -> RResult<i64, Errno>;
+
+    /// POSIX record locks for process `pid`: F_GETLK (the conflicting
+    /// lock, or one of type F_UNLCK), F_SETLK, F_SETLKW.
+    fn advlock(&self, pid: i32, cmd: i32, lock: Flock) -> RResult<Flock, Errno>;
+
+    /// flock(2) on this open file.
+    fn flock(&self, how: i32) -> RResult<(), Errno>;
+
+    /// Process `pid` closed a descriptor of this file (its POSIX locks on
+    /// the file go).
+    #[sabi(last_prefix_field)]
+    fn closed(&self, pid: i32);
+}
+
+/// A vnode, as the VFS calls it. See [`crate::vfs::Vnode`].
+#[sabi_trait]
+pub trait VnodeOps: Send + Sync + Clone {
+    fn vtype(&self) -> VType;
+    fn fileid(&self) -> u64;
+    fn getattr(&self) -> RResult<Stat, Errno>;
+    fn setattr(&self, attr: &SetAttr) -> RResult<(), Errno>;
+    fn lookup(&self, name: RSlice<'_, u8>) -> RResult<VnodeObj, Errno>;
+    fn create(&self, name: RSlice<'_, u8>, mode: u32, rdev: u64) -> RResult<VnodeObj, Errno>;
+    fn mkdir(&self, name: RSlice<'_, u8>, mode: u32) -> RResult<VnodeObj, Errno>;
+    fn symlink(
+        &self,
+        name: RSlice<'_, u8>,
+        target: RSlice<'_, u8>,
+        mode: u32,
+    ) -> RResult<VnodeObj, Errno>;
+    fn readlink(&self) -> RResult<RVec<u8>, Errno>;
+    fn link(&self, name: RSlice<'_, u8>, target: &VnodeObj) -> RResult<(), Errno>;
+    fn remove(&self, name: RSlice<'_, u8>) -> RResult<(), Errno>;
+    fn rmdir(&self, name: RSlice<'_, u8>) -> RResult<(), Errno>;
+    fn rename(
+        &self,
+        from: RSlice<'_, u8>,
+        to_dir: &VnodeObj,
+        to: RSlice<'_, u8>,
+    ) -> RResult<(), Errno>;
+    fn readdir(&self, cookie: i64, max: usize) -> RResult<RVec<DirEntry>, Errno>;
+    fn read(&self, offset: u64, len: usize) -> RResult<RVec<u8>, Errno>;
+    fn write(&self, offset: u64, data: RSlice<'_, u8>, append: bool) -> RResult<Written, Errno>;
+    fn fsync(&self, data_only: bool) -> RResult<(), Errno>;
+    #[sabi(last_prefix_field)]
+    fn pathconf(&self, name: i32) -> RResult<i64, Errno>;
+}
+
+/// A mounted file system, as the VFS calls it. See [`crate::vfs::Mount`].
+#[sabi_trait]
+pub trait MountOps: Send + Sync {
+    fn root(&self) -> RResult<VnodeObj, Errno>;
+    fn statvfs(&self) -> RResult<FsStats, Errno>;
+    fn sync(&self, wait: bool) -> RResult<(), Errno>;
+    fn unmount(&self, force: bool) -> RResult<(), Errno>;
+    fn update(&self, flags: i32, data: RSlice<'_, u8>) -> RResult<(), Errno>;
+    #[sabi(last_prefix_field)]
+    fn getargs(&self) -> RResult<RVec<u8>, Errno>;
+}
+
+/// What the VFS offers a file system while it mounts.
+#[sabi_trait]
+pub trait MountEnv {
+    fn fsid(&self) -> u64;
+    #[sabi(last_prefix_field)]
+    fn open_device(&mut self, path: RSlice<'_, u8>, readonly: bool) -> RResult<DeviceObj, Errno>;
+}
+
+/// A file system type, as the VFS calls it. See [`crate::vfs::FsType`].
+#[sabi_trait]
+pub trait FsTypeOps: Send + Sync + Clone {
+    fn name(&self) -> RString;
+    fn args_len(&self) -> usize;
+    #[sabi(last_prefix_field)]
+    fn mount(
+        &self,
+        lwp: LwpObj<'_>,
+        env: MountEnvObj<'_>,
+        flags: i32,
+        data: RSlice<'_, u8>,
+        on: RSlice<'_, u8>,
+    ) -> RResult<MountObj, Errno>;
+}
+
+/// A device, as file systems and the VFS call it. See [`crate::vfs::Device`].
+#[sabi_trait]
+pub trait DeviceOps: Send + Sync + Clone {
+    fn size(&self) -> u64;
+    fn sector_size(&self) -> u32;
+    fn readonly(&self) -> bool;
+    fn read_at(&self, offset: u64, len: usize) -> RResult<RVec<u8>, Errno>;
+    fn write_at(&self, offset: u64, data: RSlice<'_, u8>) -> RResult<(), Errno>;
+    #[sabi(last_prefix_field)]
+    fn flush(&self) -> RResult<(), Errno>;
+}
+
+/// Process events a faction follows (the VFS keeps each process's
+/// working directory and file creation mask).
+#[sabi_trait]
+pub trait ProcHooks: Send + Sync {
+    /// `child` was forked from `parent`.
+    fn fork(&self, parent: i32, child: i32);
+    /// `pid` is gone.
+    #[sabi(last_prefix_field)]
+    fn exit(&self, pid: i32);
+}
+
+/// What the kernel asks of the VFS faction on behalf of the host side of
+/// the server (`-d`, `-m`, halting).
+#[sabi_trait]
+pub trait VfsHost: Send + Sync {
+    /// Maps a host file into the kernel's namespace under `key`
+    /// (rump_etfs_register_withsize).
+    fn etfs_register(
+        &self,
+        key: RStr<'_>,
+        hostpath: RStr<'_>,
+        ftype: EtfsType,
+        begin: u64,
+        size: u64,
+    ) -> RResult<(), Errno>;
+    /// Removes a mapping.
+    fn etfs_remove(&self, key: RStr<'_>) -> RResult<(), Errno>;
+    /// Reads a whole file through the kernel's VFS (module loading).
+    fn read_file(&self, path: RSlice<'_, u8>) -> RResult<RVec<u8>, Errno>;
+    /// Writes every file system out.
+    fn sync_all(&self);
+    /// Unmounts every file system (at halt), syncing them unless `nosync`.
+    #[sabi(last_prefix_field)]
+    fn unmount_all(&self, nosync: bool);
 }

@@ -14,6 +14,7 @@ use abi_stable::{
     std_types::{RArc, ROption, RResult, RSlice, RSliceMut, RVec},
     StableAbi,
 };
+use netbsd_abi::fcntl::Flock;
 use netbsd_abi::stat::Stat;
 
 /// NetBSD's descriptor types (`DTYPE_*`).
@@ -68,6 +69,23 @@ pub trait File: Send + Sync + 'static {
         let _ = (offset, whence);
         Err(Errno::ESPIPE)
     }
+
+    /// POSIX record locks (fcntl F_GETLK, F_SETLK, F_SETLKW) for `pid`.
+    fn advlock(&self, pid: i32, cmd: i32, lock: Flock) -> KResult<Flock> {
+        let _ = (pid, cmd, lock);
+        Err(Errno::EINVAL)
+    }
+
+    /// flock(2).
+    fn flock(&self, how: i32) -> KResult<()> {
+        let _ = how;
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// Process `pid` closed a descriptor of this file.
+    fn closed(&self, pid: i32) {
+        let _ = pid;
+    }
 }
 
 struct Guarded<T>(std::sync::Arc<T>);
@@ -114,6 +132,18 @@ impl<T: File> FileOps for Guarded<T> {
 
     fn seek(&self, offset: i64, whence: i32) -> RResult<i64, Errno> {
         guard::guard("file seek", || self.0.seek(offset, whence))
+    }
+
+    fn advlock(&self, pid: i32, cmd: i32, lock: Flock) -> RResult<Flock, Errno> {
+        guard::guard("file advlock", || self.0.advlock(pid, cmd, lock))
+    }
+
+    fn flock(&self, how: i32) -> RResult<(), Errno> {
+        guard::guard("file flock", || self.0.flock(how))
+    }
+
+    fn closed(&self, pid: i32) {
+        guard::guard_or("file closed", (), || self.0.closed(pid))
     }
 }
 

@@ -1,17 +1,18 @@
 //! The kernel services a component reaches through its [`Kernel`] handle.
 
 use crate::ffi::{
-    KernelServices, KernelServices_TO, SyscallHandler, SyscallHandler_TO, SysctlValue,
-    SysctlValue_TO,
+    KernelServices, KernelServices_TO, ProcHooks, ProcHooks_TO, SyscallHandler, SyscallHandler_TO,
+    SysctlValue, SysctlValue_TO, VfsHost, VfsHost_TO,
 };
 use crate::guard;
 use crate::lwp::{Lwp, LwpObj};
 use crate::syscall::{Args, SysRet};
 use crate::sysctl::SysctlData;
+use crate::vfs::{fs_type_obj, EtfsType, FsType, FsTypeObj};
 use crate::{Errno, KResult};
 use abi_stable::{
     sabi_trait::TD_Opaque,
-    std_types::{RArc, RResult},
+    std_types::{RArc, RResult, RSlice, RStr, RVec},
     StableAbi,
 };
 use std::sync::OnceLock;
@@ -170,6 +171,90 @@ impl Kernel {
             .require(name.into(), version.into())
             .into_result()
             .map_err(String::from)
+    }
+
+    /// Offers a file system type.
+    pub fn register_fs_type<T: FsType>(&self, fs: T) -> KResult<()> {
+        self.obj.register_fs_type(fs_type_obj(fs)).into()
+    }
+
+    /// The file system type `name` (see [`KernelServices::fs_type`]).
+    pub fn fs_type(&self, name: &str) -> Result<FsTypeObj, String> {
+        self.obj
+            .fs_type(name.into())
+            .into_result()
+            .map_err(String::from)
+    }
+
+    /// Counts a mount of file system type `name` in (+1) or out (-1).
+    pub fn fs_type_ref(&self, name: &str, delta: i32) {
+        self.obj.fs_type_ref(name.into(), delta)
+    }
+
+    /// Follows process creation and exit.
+    pub fn register_proc_hooks<H: ProcHooks + 'static>(&self, hooks: H) -> KResult<()> {
+        self.obj
+            .register_proc_hooks(ProcHooks_TO::from_value(GuardedHooks(hooks), TD_Opaque))
+            .into()
+    }
+
+    /// Installs the VFS faction's host interface.
+    pub fn register_vfs<V: VfsHost + 'static>(&self, vfs: V) -> KResult<()> {
+        self.obj
+            .register_vfs(VfsHost_TO::from_value(GuardedVfsHost(vfs), TD_Opaque))
+            .into()
+    }
+
+    /// Whether the calling thread's process is going away.
+    pub fn interrupted(&self) -> bool {
+        self.obj.interrupted()
+    }
+}
+
+struct GuardedHooks<H>(H);
+
+impl<H: ProcHooks> ProcHooks for GuardedHooks<H> {
+    fn fork(&self, parent: i32, child: i32) {
+        guard::guard_or("fork hook", (), || self.0.fork(parent, child))
+    }
+
+    fn exit(&self, pid: i32) {
+        guard::guard_or("exit hook", (), || self.0.exit(pid))
+    }
+}
+
+struct GuardedVfsHost<V>(V);
+
+impl<V: VfsHost> VfsHost for GuardedVfsHost<V> {
+    fn etfs_register(
+        &self,
+        key: RStr<'_>,
+        hostpath: RStr<'_>,
+        ftype: EtfsType,
+        begin: u64,
+        size: u64,
+    ) -> RResult<(), Errno> {
+        guard::guard("etfs_register", || {
+            self.0
+                .etfs_register(key, hostpath, ftype, begin, size)
+                .into_result()
+        })
+    }
+
+    fn etfs_remove(&self, key: RStr<'_>) -> RResult<(), Errno> {
+        guard::guard("etfs_remove", || self.0.etfs_remove(key).into_result())
+    }
+
+    fn read_file(&self, path: RSlice<'_, u8>) -> RResult<RVec<u8>, Errno> {
+        guard::guard("read_file", || self.0.read_file(path).into_result())
+    }
+
+    fn sync_all(&self) {
+        guard::guard_or("sync_all", (), || self.0.sync_all())
+    }
+
+    fn unmount_all(&self, nosync: bool) {
+        guard::guard_or("unmount_all", (), || self.0.unmount_all(nosync))
     }
 }
 

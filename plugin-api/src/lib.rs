@@ -30,6 +30,7 @@ pub mod root;
 pub mod syscall;
 pub mod sysctl;
 pub mod version;
+pub mod vfs;
 
 pub use abi_stable;
 pub use component::{Component, ComponentClass, Requirement};

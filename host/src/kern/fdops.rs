@@ -18,10 +18,19 @@ pub fn get(p: &Proc, fd: i32) -> Result<Arc<FileDesc>, Errno> {
     p.fds.lock().get(fd).map(|e| e.desc.clone())
 }
 
-/// Closes `fd`. The file itself closes when its last descriptor goes.
+/// Lets the files behind descriptors that `p` closed know (POSIX locks of
+/// the process go with any of its descriptors). The files themselves close
+/// when their last descriptor goes.
+pub fn release(p: &Proc, closed: Vec<FdEntry>) {
+    for e in closed {
+        e.desc.file.closed(p.pid);
+    }
+}
+
+/// Closes `fd`.
 pub fn close(p: &Proc, fd: i32) -> Result<(), Errno> {
     let entry = p.fds.lock().close(fd)?;
-    drop(entry);
+    release(p, vec![entry]);
     Ok(())
 }
 
@@ -43,6 +52,6 @@ pub fn dup_to(p: &Proc, from: i32, to: i32, cloexec: bool) -> Result<i32, Errno>
         }
         t.install_at(to, FdEntry { desc, cloexec })?
     };
-    drop(old);
+    release(p, old.into_iter().collect());
     Ok(to)
 }

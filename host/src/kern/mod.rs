@@ -4,6 +4,7 @@
 
 pub mod base;
 pub mod console;
+pub mod factions;
 pub mod fd;
 pub mod fdops;
 pub mod mem;
@@ -46,6 +47,7 @@ pub struct Kernel {
     pub syscalls: systable::SyscallTable,
     pub sysctl: sysctl::SysctlTree,
     pub modules: module::Modules,
+    pub factions: factions::Factions,
     /// The unix socket to remove when the kernel halts.
     socket_path: Mutex<Option<PathBuf>>,
 }
@@ -72,6 +74,7 @@ pub fn boot(config: BootConfig) -> &'static Kernel {
         syscalls: systable::SyscallTable::new(),
         sysctl: sysctl::SysctlTree::new(),
         modules: module::Modules::new(),
+        factions: factions::Factions::default(),
         socket_path: Mutex::new(None),
     };
     if KERNEL.set(k).is_err() {

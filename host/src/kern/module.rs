@@ -11,7 +11,8 @@ use super::services;
 use crate::sp::lwp::LwpCtx;
 use netbsd_abi::bytes::Reader;
 use netbsd_abi::modctl::{
-    ModClass, ModSource, ModStat, MODCTL_EXISTS, MODCTL_LOAD, MODCTL_STAT, MODCTL_UNLOAD,
+    ModClass, ModSource, ModStat, ModctlLoad, MODCTL_EXISTS, MODCTL_LOAD, MODCTL_STAT,
+    MODCTL_UNLOAD,
 };
 use netbsd_abi::Errno;
 use parking_lot::{Mutex, RwLock};
@@ -20,7 +21,8 @@ use rump_plugin_api::component::ComponentDesc;
 use rump_plugin_api::ffi::ComponentEntry_TO;
 use rump_plugin_api::{Args, ComponentClass, KResult, Kernel, SysRet};
 use semver::{Version, VersionReq};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 /// A component compiled into the server, registered with `inventory`.
@@ -76,6 +78,8 @@ pub struct Module {
     pub size: u64,
     entry: Entry,
     state: Mutex<State>,
+    /// Uses from outside the module system (mounts of its file system).
+    refs: AtomicI64,
 }
 
 /// Why a component could not be taken in.
@@ -141,6 +145,7 @@ impl Modules {
                 size: 0,
                 entry: Entry::Builtin(b.init),
                 state: Mutex::new(State::Inactive),
+                refs: AtomicI64::new(0),
             })?;
         }
         Ok(())
@@ -184,6 +189,7 @@ impl Modules {
             size,
             entry: Entry::Library(d.entry),
             state: Mutex::new(State::Inactive),
+            refs: AtomicI64::new(0),
         })
     }
 
@@ -394,20 +400,77 @@ impl Modules {
             .join("; ")
     }
 
-    /// Flushes what components hold (before a halt that syncs).
-    pub fn sync_all(&self) {}
+    /// Counts uses of component `name` from outside the module system.
+    pub fn add_ref(&self, name: &str, delta: i32) {
+        if let Some(m) = self.get(name) {
+            m.refs.fetch_add(i64::from(delta), Ordering::AcqRel);
+        }
+    }
 
-    /// Takes every active library component down, last started first.
-    pub fn shutdown_all(&self) {
-        for m in self.all().iter().rev() {
-            if let Entry::Library(e) = &m.entry {
-                if *m.state.lock() == State::Active {
-                    if let Err(why) = e.fini().into_result() {
-                        tracing::warn!(component = %m.name, "shutdown: {why}");
-                    }
+    /// How many users component `name` has: active components that require
+    /// it, and outside uses such as mounts.
+    fn refcount(&self, m: &Module) -> u32 {
+        let dependents = self
+            .all()
+            .iter()
+            .filter(|o| {
+                *o.state.lock() == State::Active && o.requires.iter().any(|r| r.name == m.name)
+            })
+            .count() as i64;
+        (dependents + m.refs.load(Ordering::Acquire).max(0)) as u32
+    }
+
+    /// Loads a module file: its components join the kernel and start.
+    /// `shown` names it in modstat; `bytes` are its contents.
+    pub fn load_module(&self, shown: &Path, bytes: &[u8]) -> Result<Vec<String>, Errno> {
+        let loaded = crate::loader::load_bytes(bytes).map_err(|e| {
+            tracing::warn!("module {}: {e}", shown.display());
+            Errno::ENOEXEC
+        })?;
+        let mut names = Vec::new();
+        for c in loaded.components {
+            let name = c.name.to_string();
+            if self.get(&name).is_some() {
+                return Err(Errno::EEXIST);
+            }
+            self.add_library(c, Origin::Module(shown.to_path_buf()), bytes.len() as u64)
+                .map_err(|e| {
+                    tracing::warn!("module {}: {e}", shown.display());
+                    Errno::EINVAL
+                })?;
+            names.push(name);
+        }
+        let _ = self.activate_all(false);
+        for n in &names {
+            if let Some(m) = self.get(n) {
+                if let State::Failed(why) = &*m.state.lock() {
+                    tracing::warn!("module {n} failed to start: {why}");
                 }
             }
         }
+        Ok(names)
+    }
+
+    /// Unloads component `name`: EBUSY while anything uses it or when it is
+    /// built in, ENOENT if there is none.
+    pub fn unload(&self, name: &str) -> Result<(), Errno> {
+        let m = self.get(name).ok_or(Errno::ENOENT)?;
+        if m.origin == Origin::Builtin || self.refcount(&m) > 0 {
+            return Err(Errno::EBUSY);
+        }
+        if let Entry::Library(e) = &m.entry {
+            if *m.state.lock() == State::Active {
+                e.fini().into_result().map_err(|why| {
+                    tracing::warn!(component = %name, "unload refused: {why}");
+                    Errno::EBUSY
+                })?;
+            }
+        }
+        let k = super::kernel();
+        k.syscalls.unregister_owner(name);
+        k.factions.forget(name);
+        self.list.write().retain(|x| x.name != name);
+        Ok(())
     }
 
     /// modstat records, in load order.
@@ -415,13 +478,7 @@ impl Modules {
         let all = self.all();
         all.iter()
             .map(|m| {
-                let refcnt = all
-                    .iter()
-                    .filter(|o| {
-                        *o.state.lock() == State::Active
-                            && o.requires.iter().any(|r| r.name == m.name)
-                    })
-                    .count() as u32;
+                let refcnt = self.refcount(m);
                 let required: Vec<&str> = m.requires.iter().map(|r| r.name.as_str()).collect();
                 ModStat {
                     name: m.name.clone(),
@@ -453,6 +510,21 @@ impl Default for Modules {
     }
 }
 
+/// The contents of the module a modctl load names: a path with a slash is
+/// read through the kernel's VFS; a bare name is `<name>.kmod` in the
+/// server's plugin directory (the role of NetBSD's module directory).
+fn module_file(name: &[u8]) -> Result<(PathBuf, Vec<u8>), Errno> {
+    let shown = PathBuf::from(String::from_utf8_lossy(name).into_owned());
+    if name.contains(&b'/') {
+        let vfs = super::kernel().factions.vfs().ok_or(Errno::ENOSYS)?;
+        let bytes = vfs.read_file(name.into()).into_result()?;
+        return Ok((shown, bytes.into_vec()));
+    }
+    let file = crate::loader::plugin_dir().join(format!("{}.kmod", shown.display()));
+    let bytes = std::fs::read(&file).map_err(|e| Errno::from_io(&e))?;
+    Ok((file, bytes))
+}
+
 /// modctl(cmd, arg).
 pub fn sys_modctl(lwp: &mut LwpCtx<'_>, a: &Args) -> KResult<SysRet> {
     let (cmd, arg) = (a.int(0), a.ptr(1));
@@ -476,8 +548,20 @@ pub fn sys_modctl(lwp: &mut LwpCtx<'_>, a: &Args) -> KResult<SysRet> {
             Ok(SysRet::ZERO)
         }
         MODCTL_EXISTS => Ok(SysRet::ZERO),
-        // Loading needs a module file read through the VFS.
-        MODCTL_LOAD | MODCTL_UNLOAD => Err(Errno::ENOSYS),
+        MODCTL_LOAD => {
+            let ml = ModctlLoad::decode(&lwp.copyin_vec(arg, ModctlLoad::SIZE)?);
+            let name = lwp.copyinstr(ml.filename, netbsd_abi::limits::MAXPATHLEN)?;
+            let (shown, bytes) = module_file(&name)?;
+            super::kernel().modules.load_module(&shown, &bytes)?;
+            Ok(SysRet::ZERO)
+        }
+        MODCTL_UNLOAD => {
+            let name = lwp.copyinstr(arg, netbsd_abi::limits::MAXPATHLEN)?;
+            super::kernel()
+                .modules
+                .unload(&String::from_utf8_lossy(&name))?;
+            Ok(SysRet::ZERO)
+        }
         _ => Err(Errno::EINVAL),
     }
 }

@@ -165,13 +165,14 @@ impl ProcTable {
 
     /// Forks `parent` (the descriptor table is copied) and keeps the child
     /// under a fresh random cookie until a FORK handshake claims it.
-    pub fn prefork(&self, parent: &Proc) -> Result<[u8; 16], getrandom::Error> {
+    pub fn prefork(&self, parent: &Proc) -> Result<([u8; 16], i32), getrandom::Error> {
         let mut cookie = [0u8; 16];
         getrandom::fill(&mut cookie)?;
         let fds = parent.fds.lock().clone();
         let child = self.spawn(parent.pid, &parent.comm(), fds);
+        let pid = child.pid;
         self.procs.lock().preforked.insert(cookie, child);
-        Ok(cookie)
+        Ok((cookie, pid))
     }
 
     /// Takes the pre-forked process for `cookie`.
@@ -195,7 +196,7 @@ mod tests {
         let t = ProcTable::new();
         let a = t.spawn(1, "a", FdTable::default());
         assert_eq!(a.pid, 2);
-        let cookie = t.prefork(&a).unwrap();
+        let (cookie, _) = t.prefork(&a).unwrap();
         let pre = t.claim_prefork(&cookie).unwrap();
         assert_eq!((pre.pid, pre.ppid()), (3, 2));
         assert!(t.claim_prefork(&cookie).is_none());

@@ -35,10 +35,14 @@ pub fn halt(howto: i32, mut caller: Option<&mut LwpCtx<'_>>) -> ! {
         reply(&mut caller);
         std::process::abort();
     }
-    if howto & RB_NOSYNC == 0 {
-        k.modules.sync_all();
+    // The VFS writes every file system out and unmounts it (rump_vfs_fini),
+    // unless told not to sync.
+    if let Some(vfs) = k.factions.vfs() {
+        if howto & RB_NOSYNC == 0 {
+            vfs.sync_all();
+        }
+        vfs.unmount_all(howto & RB_NOSYNC != 0);
     }
-    k.modules.shutdown_all();
     if howto & RB_HALT != 0 {
         console("rump kernel halted (with RB_HALT, not exiting)");
         k.remove_socket();

@@ -6,12 +6,13 @@ use super::systable::{Handler, SysEntry};
 use super::{kernel, sched};
 use netbsd_abi::sysno;
 use netbsd_abi::Errno;
-use rump_plugin_api::abi_stable::std_types::{RResult, RStr, RString};
-use rump_plugin_api::ffi::KernelServices;
+use rump_plugin_api::abi_stable::std_types::{RBox, RResult, RStr, RString};
+use rump_plugin_api::ffi::{KernelServices, ProcHooks_TO, VfsHost_TO};
 use rump_plugin_api::guard::{guard, guard_or};
 use rump_plugin_api::kernel::LogLevel;
 use rump_plugin_api::syscall::SyscallObj;
 use rump_plugin_api::sysctl::SysctlObj;
+use rump_plugin_api::vfs::FsTypeObj;
 use rump_plugin_api::{Kernel, SysctlData};
 use std::sync::Arc;
 
@@ -83,8 +84,11 @@ impl KernelServices for Services {
             let leaf = Arc::new(ComponentLeaf(value));
             kernel()
                 .sysctl
-                .add_leaf(parent, name, None, description.as_str(), writable, leaf)
-                .map(|_| ())
+                .add_leaf(parent, name, None, description.as_str(), writable, leaf)?;
+            kernel()
+                .factions
+                .sysctl_added(&self.component, path.as_str());
+            Ok(())
         })
     }
 
@@ -109,5 +113,43 @@ impl KernelServices for Services {
             kernel().modules.require(name.as_str(), version.as_str())
         });
         r.map_err(RString::from).into()
+    }
+
+    fn register_fs_type(&self, fs: FsTypeObj) -> RResult<(), Errno> {
+        guard("register_fs_type", || {
+            kernel().factions.register_fs_type(&self.component, fs)
+        })
+    }
+
+    fn fs_type(&self, name: RStr<'_>) -> RResult<FsTypeObj, RString> {
+        let r = guard_or("fs_type", Err("panicked".to_string()), || {
+            kernel().factions.fs_type(name.as_str())
+        });
+        r.map_err(RString::from).into()
+    }
+
+    fn fs_type_ref(&self, name: RStr<'_>, delta: i32) {
+        guard_or("fs_type_ref", (), || {
+            if let Some(owner) = kernel().factions.fs_owner(name.as_str()) {
+                kernel().modules.add_ref(&owner, delta);
+            }
+        })
+    }
+
+    fn register_proc_hooks(&self, hooks: ProcHooks_TO<'static, RBox<()>>) -> RResult<(), Errno> {
+        guard("register_proc_hooks", || {
+            kernel().factions.register_hooks(&self.component, hooks);
+            Ok(())
+        })
+    }
+
+    fn register_vfs(&self, vfs: VfsHost_TO<'static, RBox<()>>) -> RResult<(), Errno> {
+        guard("register_vfs", || {
+            kernel().factions.register_vfs(&self.component, vfs)
+        })
+    }
+
+    fn interrupted(&self) -> bool {
+        sched::interrupted()
     }
 }

@@ -5,6 +5,7 @@ use super::fd::FileDesc;
 use super::systable::{BuiltinFn, Handler, SysEntry};
 use super::{fdops, kernel, pipe, reboot, sched};
 use crate::sp::lwp::LwpCtx;
+use netbsd_abi::fcntl::Flock;
 use netbsd_abi::fcntl::*;
 use netbsd_abi::ioctl::*;
 use netbsd_abi::limits::IOV_MAX;
@@ -52,6 +53,7 @@ pub fn table() -> Vec<(i32, &'static str, BuiltinFn)> {
         (nr::FSTAT50, "__fstat50", sys_fstat),
         (nr::PIPE2, "pipe2", sys_pipe2),
         (nr::DUP3, "dup3", sys_dup3),
+        (nr::FLOCK, "flock", sys_flock),
     ]
 }
 
@@ -261,7 +263,7 @@ fn sys_fcntl(lwp: &mut LwpCtx<'_>, a: &Args) -> KResult<SysRet> {
         F_CLOSEM => {
             let min = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
             let closed = p.fds.lock().close_from(min);
-            drop(closed);
+            fdops::release(p, closed);
             return Ok(SysRet::ZERO);
         }
         F_MAXFD => return Ok(SysRet::val(p.fds.lock().max_fd().unwrap_or(-1) as i64)),
@@ -295,8 +297,30 @@ fn sys_fcntl(lwp: &mut LwpCtx<'_>, a: &Args) -> KResult<SysRet> {
         }
         F_GETOWN => Ok(SysRet::ZERO),
         F_SETOWN => Ok(SysRet::ZERO),
+        F_GETLK | F_SETLK | F_SETLKW => {
+            let lock = Flock::decode(&lwp.copyin_vec(arg, Flock::SIZE)?);
+            let needs = match lock.ty {
+                F_RDLCK => FREAD,
+                F_WRLCK => FWRITE,
+                _ => 0,
+            };
+            if cmd != F_GETLK && d.fflags() & needs != needs {
+                return Err(Errno::EBADF);
+            }
+            let out = d.file.advlock(p.pid, cmd, lock).into_result()?;
+            if cmd == F_GETLK {
+                lwp.copyout(arg, &out.encode())?;
+            }
+            Ok(SysRet::ZERO)
+        }
         _ => Err(Errno::EINVAL),
     }
+}
+
+fn sys_flock(lwp: &mut LwpCtx<'_>, a: &Args) -> KResult<SysRet> {
+    let d = fdops::get(lwp.proc, a.int(0))?;
+    d.file.flock(a.int(1)).into_result()?;
+    Ok(SysRet::ZERO)
 }
 
 fn sys_ioctl(lwp: &mut LwpCtx<'_>, a: &Args) -> KResult<SysRet> {

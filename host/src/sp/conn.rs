@@ -274,7 +274,8 @@ impl Reader {
             pool::spawn(move || {
                 p.wait_idle();
                 let closed = p.fds.lock().clear();
-                drop(closed);
+                crate::kern::fdops::release(&p, closed);
+                kernel().factions.exited(p.pid);
                 tracing::debug!(conn = conn.id, pid = p.pid, "process exited");
             });
         }
@@ -325,6 +326,7 @@ fn handshake_new(conn: &Arc<Conn>, f: Frame) -> Next {
         handshake::GUEST => {
             let p = k.procs.spawn(1, "", crate::kern::console::initial_fds());
             p.set_comm(&f.body);
+            k.factions.forked(1, p.pid);
             p
         }
         handshake::FORK => {
@@ -338,12 +340,16 @@ fn handshake_new(conn: &Arc<Conn>, f: Frame) -> Next {
             };
             if cancel {
                 pre.kill();
-                pre.fds.lock().clear();
+                let closed = pre.fds.lock().clear();
+                crate::kern::fdops::release(&pre, closed);
+                k.factions.exited(pre.pid);
                 return Next::Close;
             }
             let fds = std::mem::take(&mut *pre.fds.lock());
             let p = k.procs.spawn(1, &pre.comm(), fds);
+            k.factions.forked(pre.pid, p.pid);
             pre.kill();
+            k.factions.exited(pre.pid);
             p
         }
         _ => return refuse(SpError::Auth),
@@ -365,7 +371,8 @@ fn request_running(conn: &Arc<Conn>, p: &Arc<Proc>, f: Frame) -> Next {
                 return Next::Close;
             }
             match kernel().procs.prefork(p) {
-                Ok(cookie) => {
+                Ok((cookie, child)) => {
+                    kernel().factions.forked(p.pid, child);
                     let _ = conn.send(&frame::prefork_resp(h.reqno, &cookie));
                 }
                 Err(e) => {
@@ -384,7 +391,7 @@ fn request_running(conn: &Arc<Conn>, p: &Arc<Proc>, f: Frame) -> Next {
             pool::spawn(move || {
                 p.wait_idle();
                 let closed = p.fds.lock().close_on_exec();
-                drop(closed);
+                crate::kern::fdops::release(&p, closed);
                 p.set_comm(&f.body);
                 p.end_exec();
                 tracing::debug!(pid = p.pid, comm = %p.comm(), "exec");
