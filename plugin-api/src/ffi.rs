@@ -236,8 +236,9 @@ pub trait MountOps: Send + Sync {
     fn sync(&self, wait: bool) -> RResult<(), Errno>;
     fn unmount(&self, force: bool) -> RResult<(), Errno>;
     fn update(&self, flags: i32, data: RSlice<'_, u8>) -> RResult<(), Errno>;
-    #[sabi(last_prefix_field)]
     fn getargs(&self) -> RResult<RVec<u8>, Errno>;
+    #[sabi(last_prefix_field)]
+    fn source(&self) -> RString;
 }
 
 /// What the VFS offers a file system while it mounts.

@@ -25,6 +25,12 @@ impl<'a> Lwp<'a> {
         self.obj.pid()
     }
 
+    /// The trait object, reborrowed, to hand to another component's entry
+    /// (a file system's mount).
+    pub fn reborrow(&mut self) -> LwpObj<'_> {
+        self.obj.sabi_reborrow_mut()
+    }
+
     pub fn ppid(&self) -> i32 {
         self.obj.ppid()
     }

@@ -294,6 +294,12 @@ pub trait Mount: Send + Sync + 'static {
     fn getargs(&self) -> KResult<Vec<u8>> {
         Err(Errno::EOPNOTSUPP)
     }
+
+    /// What it is mounted from, for `f_mntfromname` (the device path; empty
+    /// for the type's name, as tmpfs shows).
+    fn source(&self) -> String {
+        String::new()
+    }
 }
 
 /// What a file system may ask of the VFS while it mounts.
@@ -505,6 +511,10 @@ impl<T: Mount> MountOps for GuardedMount<T> {
 
     fn getargs(&self) -> RResult<RVec<u8>, Errno> {
         guard("getargs", || self.0.getargs().map(RVec::from))
+    }
+
+    fn source(&self) -> RString {
+        guard_or("mount source", RString::new(), || self.0.source().into())
     }
 }
 

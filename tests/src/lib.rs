@@ -6,6 +6,7 @@
 //! message saying so.
 
 pub mod capture;
+pub mod posix;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -150,6 +150,11 @@ impl Ctx<'_> {
             child.push(c.num);
             if node_type(c.flags) == CTLTYPE_NODE {
                 self.print_tree(&child, &name);
+            } else if node_type(c.flags) == CTLTYPE_STRUCT && !self.dflag {
+                // Structures need a handler that knows them (sysctl(8)
+                // stays silent about them in a walk); some cannot even be
+                // read without further name components.
+                continue;
             } else if self.dflag {
                 let d = descs
                     .iter()
