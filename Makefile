@@ -12,11 +12,13 @@ all: build
 build:
 	$(CARGO) build --workspace
 	target/debug/rump --links target/debug
+	cp target/debug/librumpfs_tmpfs.so target/debug/tmpfs.kmod
 
 ## Release build of the whole workspace, with the rump.* tool links.
 release:
 	$(CARGO) build --workspace --release
 	target/release/rump --links target/release
+	cp target/release/librumpfs_tmpfs.so target/release/tmpfs.kmod
 
 ## Start rump_allserver (every plugin preloaded) in the foreground on $(SOCKET).
 run: release

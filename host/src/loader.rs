@@ -122,7 +122,12 @@ pub fn load_bytes(bytes: &[u8]) -> Result<Loaded, LoadError> {
     let mut file = std::fs::File::from(fd);
     file.write_all(bytes).map_err(io)?;
     let path = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
-    load_path(&path)
+    let loaded = load_path(&path);
+    // The file stays open as long as the library stays mapped (for ever):
+    // the dynamic linker knows libraries by path, so a reused descriptor
+    // number would make it hand back an earlier module.
+    std::mem::forget(file);
+    loaded
 }
 
 fn first_line(s: &str) -> String {

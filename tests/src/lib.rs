@@ -44,6 +44,11 @@ pub fn bin(name: &str) -> PathBuf {
     artifact(name)
 }
 
+/// A module file of the workspace (`<name>.kmod`, made by `make build`).
+pub fn kmod(name: &str) -> PathBuf {
+    artifact(&format!("{name}.kmod"))
+}
+
 /// A component library of the workspace (`lib<name>.so`).
 pub fn plugin(name: &str) -> PathBuf {
     artifact(&format!("lib{name}.so"))
@@ -62,7 +67,7 @@ impl Scratch {
             .tempdir_in("/tmp")
             .expect("temp dir");
         let rump = bin("rump");
-        for t in ["halt", "sysctl", "modstat"] {
+        for (t, _) in rumpclient::tools::TOOLS {
             std::os::unix::fs::symlink(&rump, dir.path().join(format!("rump.{t}"))).unwrap();
         }
         Scratch { dir }

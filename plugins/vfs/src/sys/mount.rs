@@ -130,7 +130,8 @@ fn sys_mount(lwp: &mut Lwp<'_>, a: &Args) -> KResult<SysRet> {
     if !vn.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    if vfs().mounts.is_covered(&vn) || vn.is_mount_root() && vn.mnt.covered.is_none() {
+    // The root of a mounted file system cannot be mounted on (VV_ROOT).
+    if vn.is_mount_root() || vfs().mounts.is_covered(&vn) {
         return Err(Errno::EBUSY);
     }
     let fsid = vfs().mounts.new_fsid(&fstype);

@@ -1,0 +1,64 @@
+//! tmpfs for the rump kernel: a file system kept in memory, with NetBSD
+//! tmpfs's behaviour (`librumpfs_tmpfs.so`, NetBSD's
+//! `-lrumpfs_tmpfs`).
+//!
+//! The component `tmpfs` registers the file system type `tmpfs` with the
+//! VFS faction (`rumpvfs`), which mounts it with a `tmpfs_args` block and
+//! walks its vnodes. The pieces:
+//!
+//! | module | job |
+//! |---|---|
+//! | [`args`] | the `tmpfs_args` block: checks, defaults, MNT_GETARGS |
+//! | [`mem`] | charging every byte kept to the kernel and to the mount's limits |
+//! | [`data`] | a regular file's bytes: sparse 4 KiB pages |
+//! | [`dir`] | a directory's entries and its readdir cookies |
+//! | [`node`] | a node's attributes, and the operations on one node |
+//! | [`fs`] | a mount's tree: lookup, create, link, remove, rmdir, readdir |
+//! | [`rename`] | moving entries, with every check before any change |
+//! | [`vnode`] | the [`rump_plugin_api::vfs::Vnode`]s the VFS sees |
+//! | [`mount`] | the [`rump_plugin_api::vfs::FsType`] and its mounts |
+#![deny(unsafe_code)]
+
+pub mod args;
+pub mod data;
+pub mod dir;
+pub mod fs;
+pub mod mem;
+pub mod mount;
+pub mod node;
+pub mod rename;
+pub mod vnode;
+
+use rump_plugin_api::{export_plugin, Component, ComponentClass};
+
+fn components() -> Vec<Component> {
+    vec![
+        Component::new("tmpfs", env!("CARGO_PKG_VERSION"), ComponentClass::Fs)
+            .description("tmpfs: a file system in memory")
+            .requires("rumpvfs", "^0.1")
+            .on_init(|kernel| {
+                kernel
+                    .register_fs_type(mount::TmpfsType::new())
+                    .map_err(|e| format!("registering tmpfs: {e}"))
+            }),
+    ]
+}
+
+export_plugin!(components);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_fs_component() {
+        let c = components();
+        assert_eq!(c.len(), 1);
+        let d = c.into_iter().next().map(Component::into_desc).unwrap();
+        assert_eq!(d.name.as_str(), "tmpfs");
+        assert_eq!(d.class, ComponentClass::Fs);
+        assert_eq!(d.version.as_str(), env!("CARGO_PKG_VERSION"));
+        assert_eq!(d.requires[0].name.as_str(), "rumpvfs");
+        assert_eq!(d.requires[0].version.as_str(), "^0.1");
+    }
+}
