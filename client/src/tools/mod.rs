@@ -2,10 +2,32 @@
 //! dispatches on the name it was started under (`rump.halt`, ...) or on
 //! its first argument (`rump halt ...`).
 
+mod cat;
+mod chmod;
+mod chown;
+mod clock;
+mod common;
+mod copy;
+mod cp;
+mod df;
+mod fsops;
+mod get;
 pub mod getopt;
 mod halt;
+mod ln;
+mod ls;
+mod mkdir;
+mod modes;
 mod modstat;
+mod mount;
+mod mv;
+mod numbers;
+mod put;
+mod rm;
+mod rmdir;
+mod stat;
 mod sysctl;
+mod umount;
 
 use crate::{Client, ConnectError};
 
@@ -14,9 +36,25 @@ pub type ToolMain = fn(&str, &[String]) -> i32;
 
 /// The tools and their entry points.
 pub const TOOLS: &[(&str, ToolMain)] = &[
+    ("cat", cat::main),
+    ("chmod", chmod::main),
+    ("chown", chown::main),
+    ("cp", cp::main),
+    ("df", df::main),
+    ("get", get::main),
     ("halt", halt::main),
+    ("ln", ln::main),
+    ("ls", ls::main),
+    ("mkdir", mkdir::main),
     ("modstat", modstat::main),
+    ("mount", mount::main),
+    ("mv", mv::main),
+    ("put", put::main),
+    ("rm", rm::main),
+    ("rmdir", rmdir::main),
+    ("stat", stat::main),
     ("sysctl", sysctl::main),
+    ("umount", umount::main),
 ];
 
 /// Runs tool `name` as `prog` with `args`; returns the exit status.
