@@ -200,17 +200,24 @@ pub fn wait_child(child: &mut Child, limit: Duration) -> Option<std::process::Ex
     None
 }
 
-/// Runs a command to completion with a time limit, capturing its output.
+/// Runs a command to completion with a time limit (then it is killed),
+/// capturing its output, however long.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn");
-    let status = wait_child(&mut child, Duration::from_secs(30));
-    if status.is_none() {
-        let _ = child.kill();
-    }
-    child.wait_with_output().expect("output")
+    let child = cmd.spawn().expect("spawn");
+    let pid = child.id();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if finished.recv_timeout(Duration::from_secs(30)).is_err() {
+            signal(pid, 9);
+        }
+    });
+    let out = child.wait_with_output().expect("output");
+    let _ = done.send(());
+    let _ = watchdog.join();
+    out
 }
 
 /// Text of a byte stream, for assertions.

@@ -207,8 +207,12 @@ fn in_blocks(n: i64, frsize: u64, bs: u64) -> i64 {
     }
 }
 
-/// The whole table: header and one line per file system.
+/// The whole table: header and one line per file system; nothing at
+/// all, as df(1), when no file system is shown.
 fn table(s: &Style, list: &[StatVfs]) -> String {
+    if list.is_empty() {
+        return String::new();
+    }
     let width = list
         .iter()
         .map(|m| m.mntfromname.len())
@@ -364,6 +368,7 @@ mod tests {
             "Filesystem 1024-blocks Used Available Capacity Mounted on\n\
              tmpfs 10240 5120 5120 50% /tmp\n"
         );
+        assert_eq!(table(&st("k"), &[]), "", "no header without lines");
         let full = table(&st("k"), &[fs("x", "/x", 512, 0, 0)]);
         assert!(
             full.ends_with("  0          0          0 100% /x\n"),

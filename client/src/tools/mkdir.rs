@@ -40,13 +40,15 @@ pub fn main(prog: &str, args: &[String]) -> i32 {
         Err(status) => return status,
     };
     // As mkdir(1): apply the umask here and then clear it, so that an
-    // explicit -m mode is used as given.
+    // explicit -m mode is used as given; the intermediate directories of
+    // -p get the default mode plus u+wx, whatever -m says.
     let umask = client.umask(0).unwrap_or(0o022);
-    let mode = mode.unwrap_or(0o777 & !umask);
+    let default = 0o777 & !umask;
+    let mode = mode.unwrap_or(default);
     let mut ok = true;
     for d in &dirs {
         ok &= if parents {
-            make_path(&client, prog, d.as_bytes(), mode)
+            make_path(&client, prog, d.as_bytes(), mode, default | 0o300)
         } else {
             make_one(&client, prog, d.as_bytes(), mode)
         };
@@ -83,11 +85,10 @@ fn prefixes(p: &[u8]) -> Vec<&[u8]> {
     out
 }
 
-/// mkdir -p: makes each missing component; intermediate ones get u+wx
-/// added so that the next can be made inside.
-fn make_path(client: &Client, prog: &str, p: &[u8], mode: u32) -> bool {
+/// mkdir -p: makes each missing component, the last with `mode` and
+/// the intermediate ones with `dir_mode`.
+fn make_path(client: &Client, prog: &str, p: &[u8], mode: u32, dir_mode: u32) -> bool {
     let parts = prefixes(p);
-    let dir_mode = mode | 0o300;
     for (i, part) in parts.iter().enumerate() {
         let last = i + 1 == parts.len();
         match client.mkdir(part, if last { mode } else { dir_mode }) {
