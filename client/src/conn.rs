@@ -5,7 +5,7 @@ use crate::region::Region;
 use netbsd_abi::Errno;
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
@@ -14,6 +14,9 @@ use std::sync::Arc;
 use sysproxy::frame::{self, class, handshake, ty, CopyData, SpError, SysResp, COOKIE_LEN};
 use sysproxy::url::{self, Endpoint, Side};
 use sysproxy::{Frame, FrameDecoder};
+
+/// The most buffers one gathered write takes.
+const MAX_PARTS: usize = 4;
 
 /// Largest frame accepted from a server (a copy-out of 16 MiB).
 const MAX_FRAME: u64 = 16 << 20;
@@ -40,6 +43,30 @@ impl Stream {
             Stream::Unix(s) => (&*s).write_all(buf),
             Stream::Tcp(s) => (&*s).write_all(buf),
         }
+    }
+
+    /// Writes `parts` (at most [`MAX_PARTS`]) one after the other,
+    /// gathered into as few system calls as the socket allows.
+    fn write_all_parts(&self, parts: &[&[u8]]) -> io::Result<()> {
+        assert!(parts.len() <= MAX_PARTS, "too many parts for one write");
+        let mut slices = [IoSlice::new(&[]); MAX_PARTS];
+        for (slice, part) in slices.iter_mut().zip(parts) {
+            *slice = IoSlice::new(part);
+        }
+        let mut rest = &mut slices[..parts.len()];
+        while !rest.is_empty() {
+            let r = match self {
+                Stream::Unix(s) => (&*s).write_vectored(rest),
+                Stream::Tcp(s) => (&*s).write_vectored(rest),
+            };
+            match r {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     fn fd(&self) -> BorrowedFd<'_> {
@@ -371,11 +398,21 @@ impl Client {
     }
 
     fn send(&self, buf: &[u8]) {
+        self.send_parts(&[buf]);
+    }
+
+    fn send_parts(&self, parts: &[&[u8]]) {
         let _w = self.inner.write.lock();
-        if self.inner.stream.write_all(buf).is_err() {
+        if self.inner.stream.write_all_parts(parts).is_err() {
             drop(_w);
             self.kill();
         }
+    }
+
+    /// A COPYIN answer: header and data leave together, without copying
+    /// the data into a frame first.
+    fn answer_copyin(&self, reqno: u64, data: &[u8]) {
+        self.send_parts(&[&frame::copyin_resp_head(reqno, data.len()), data]);
     }
 
     /// Answers one request of the server about memory in `regions`.
@@ -387,7 +424,7 @@ impl Client {
         }
         let Some(cd) = CopyData::decode(&req.body) else {
             if matches!(req.hdr.ty, ty::COPYIN | ty::COPYINSTR) {
-                self.send(&frame::copyin_resp(req.hdr.reqno, &[]));
+                self.answer_copyin(req.hdr.reqno, &[]);
             }
             return;
         };
@@ -395,7 +432,7 @@ impl Client {
         match req.hdr.ty {
             ty::COPYIN => {
                 let data = region.and_then(|r| r.read(cd.addr, cd.len)).unwrap_or(&[]);
-                self.send(&frame::copyin_resp(req.hdr.reqno, data));
+                self.answer_copyin(req.hdr.reqno, data);
             }
             ty::COPYINSTR => {
                 let data = region
@@ -405,7 +442,7 @@ impl Client {
                     })
                     .map(|d| d.iter().position(|&b| b == 0).map_or(d, |n| &d[..=n]))
                     .unwrap_or(&[]);
-                self.send(&frame::copyin_resp(req.hdr.reqno, data));
+                self.answer_copyin(req.hdr.reqno, data);
             }
             _ => {
                 let data = req.body.get(16..).unwrap_or(&[]);

@@ -3,18 +3,21 @@
 #![allow(unsafe_code)]
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::socket::{send, MsgFlags};
+use nix::sys::socket::{sendmsg, MsgFlags};
 use nix::unistd::ForkResult;
-use std::io;
+use std::io::{self, IoSlice};
 use std::os::fd::{AsFd, AsRawFd};
 
-/// Sends what the socket takes without waiting and without SIGPIPE;
-/// `WouldBlock` when its buffer is full.
-pub fn send_nowait(fd: impl AsFd, buf: &[u8]) -> io::Result<usize> {
-    send(
+/// Sends what the socket takes of `parts` (gathered into one message)
+/// without waiting and without SIGPIPE; `WouldBlock` when its buffer is
+/// full.
+pub fn send_parts_nowait(fd: impl AsFd, parts: &[IoSlice<'_>]) -> io::Result<usize> {
+    sendmsg::<()>(
         fd.as_fd().as_raw_fd(),
-        buf,
+        parts,
+        &[],
         MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
+        None,
     )
     .map_err(io::Error::from)
 }

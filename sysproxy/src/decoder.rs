@@ -6,6 +6,7 @@
 //! small frames, so the common case costs one system call per batch.
 
 use crate::frame::{Frame, Header, HDR_LEN};
+use std::io::{self, Read};
 
 /// Why a byte stream cannot be decoded further. Both end the connection:
 /// once a length is wrong, frame boundaries are lost.
@@ -79,8 +80,9 @@ impl FrameDecoder {
             .max(HDR_LEN)
     }
 
-    /// The next complete frame, if one has arrived.
-    pub fn next_frame(&mut self) -> Result<Option<Frame>, DecodeError> {
+    /// The header at the front, once its 24 bytes have arrived (the body
+    /// may still be on its way).
+    pub fn peek_header(&self) -> Result<Option<Header>, DecodeError> {
         let pending = &self.buf[self.start..self.end];
         if pending.len() < HDR_LEN {
             return Ok(None);
@@ -95,17 +97,44 @@ impl FrameDecoder {
                 max: self.max_len,
             });
         }
+        Ok(Some(hdr))
+    }
+
+    /// The next complete frame, if one has arrived.
+    pub fn next_frame(&mut self) -> Result<Option<Frame>, DecodeError> {
+        let Some(hdr) = self.peek_header()? else {
+            return Ok(None);
+        };
         let len = hdr.len as usize;
-        if pending.len() < len {
+        if self.end - self.start < len {
             return Ok(None);
         }
-        let body = pending[HDR_LEN..len].to_vec();
-        self.start += len;
+        let body = self.buf[self.start + HDR_LEN..self.start + len].to_vec();
+        self.consume(len);
+        Ok(Some(Frame { hdr, body }))
+    }
+
+    /// Takes the frame at the front (its header must have arrived, see
+    /// [`peek_header`](Self::peek_header)) with its body placed in `dst`,
+    /// which must be exactly the body's size. Bytes already buffered are
+    /// copied; the rest is read from `src` straight into `dst`, so a large
+    /// body crosses memory once.
+    pub fn read_body_into(&mut self, mut src: impl Read, dst: &mut [u8]) -> io::Result<()> {
+        let pending = self.end - self.start;
+        assert!(pending >= HDR_LEN, "read_body_into without a header");
+        let body = &self.buf[self.start + HDR_LEN..self.end];
+        let have = body.len().min(dst.len());
+        dst[..have].copy_from_slice(&body[..have]);
+        self.consume(HDR_LEN + have);
+        src.read_exact(&mut dst[have..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
         }
-        Ok(Some(Frame { hdr, body }))
     }
 }
 
@@ -157,6 +186,38 @@ mod tests {
             got = d.next_frame().unwrap();
         }
         assert_eq!(got.unwrap().body.len(), 300_000);
+    }
+
+    #[test]
+    fn reads_a_large_body_past_the_buffer() {
+        let big: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
+        let mut stream = Header::new(big.len(), 9, 1, 2, 0).encode().to_vec();
+        stream.extend(&big);
+        stream.extend(syscall_req(3, 6, &[3]));
+        let mut d = FrameDecoder::new(1 << 20);
+        feed(&mut d, &stream[..1000]);
+        let hdr = d.peek_header().unwrap().unwrap();
+        assert_eq!(hdr.len as usize, HDR_LEN + big.len());
+        let mut dst = vec![0u8; big.len()];
+        let rest = &stream[1000..stream.len() - 32];
+        d.read_body_into(rest, &mut dst).unwrap();
+        assert!(dst == big);
+        assert!(d.pending().is_empty());
+        feed(&mut d, &stream[stream.len() - 32..]);
+        assert_eq!(d.next_frame().unwrap().unwrap().hdr.sysnum(), 6);
+    }
+
+    #[test]
+    fn a_buffered_body_leaves_the_next_frame() {
+        let mut stream = Header::new(4, 9, 1, 2, 0).encode().to_vec();
+        stream.extend(b"abcd");
+        stream.extend(syscall_req(3, 6, &[]));
+        let mut d = FrameDecoder::new(1 << 20);
+        feed(&mut d, &stream);
+        let mut dst = [0u8; 4];
+        d.read_body_into(&[][..], &mut dst).unwrap();
+        assert_eq!(&dst, b"abcd");
+        assert_eq!(d.next_frame().unwrap().unwrap().hdr.sysnum(), 6);
     }
 
     #[test]

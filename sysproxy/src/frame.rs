@@ -313,6 +313,12 @@ pub fn copyin_resp(reqno: u64, data: &[u8]) -> Vec<u8> {
     frame(reqno, class::RESP, ty::COPYIN, 0, data)
 }
 
+/// Client: the header of a COPYIN response of `len` bytes; the data
+/// follows it on the wire.
+pub fn copyin_resp_head(reqno: u64, len: usize) -> [u8; HDR_LEN] {
+    Header::new(len, reqno, class::RESP, ty::COPYIN, 0).encode()
+}
+
 /// Client: PREFORK request.
 pub fn prefork_req(reqno: u64) -> Vec<u8> {
     frame(reqno, class::REQ, ty::PREFORK, 0, &[])

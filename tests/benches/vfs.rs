@@ -1,7 +1,7 @@
 //! File-system benchmark: tmpfs through rump_server with the client
-//! library, beside the same work on the host's own file system, and
-//! beside the protocol's cost (round trips times a raw unix-socket
-//! ping-pong measured in the same run).
+//! library, beside the same work on the host's own tmpfs (/dev/shm), and
+//! beside the protocol's cost: the same round trips, carrying the same
+//! bytes, on a raw unix-socket ping-pong measured in the same run.
 //!
 //! Run with `make bench` (or `cargo bench -p rump-tests --bench vfs` after
 //! a release build of the workspace).
@@ -37,15 +37,18 @@ fn wait_socket(path: &str) {
     panic!("{path} never listened");
 }
 
-/// Median time of a raw 24-byte request / 48-byte reply round trip.
-fn raw_rtt(path: &str) -> Duration {
+/// Median time of a raw round trip that sends `up` bytes and receives
+/// `down` bytes (see the pingpong helper).
+fn raw_rtt(path: &str, up: usize, down: usize) -> Duration {
     let mut s = UnixStream::connect(path).unwrap();
-    let mut req = [0u8; 24];
-    req[0] = 24;
-    let mut reply = [0u8; 48];
+    let up = up.max(24);
+    let mut req = vec![0u8; up];
+    req[..8].copy_from_slice(&(up as u64).to_le_bytes());
+    req[8..16].copy_from_slice(&(down as u64).to_le_bytes());
+    let mut reply = vec![0u8; down];
     let mut samples = Vec::new();
+    let n = if up + down > 4096 { 2_000 } else { 20_000 };
     for round in 0..7 {
-        let n = 20_000;
         let t = Instant::now();
         for _ in 0..n {
             s.write_all(&req).unwrap();
@@ -63,10 +66,34 @@ struct Row {
     what: &'static str,
     rump: Duration,
     host: Duration,
-    /// Protocol round trips per operation (0: a throughput row).
-    trips: u32,
+    /// The round trips of one operation, as (bytes up, bytes down).
+    trips: &'static [(usize, usize)],
     per: usize,
 }
+
+/// Frame sizes of the protocol: a syscall request with `n` argument
+/// words, a reply, a copy-in request, and a copy answer or copy-out
+/// header (each followed by its data).
+const fn call(n: usize) -> usize {
+    24 + 8 * n
+}
+const REPLY: usize = 48;
+const COPYIN_REQ: usize = 40;
+const COPY_HDR: usize = 24;
+const PATH: usize = 16;
+
+/// open(path) + write(4 KiB) + close: open copies its path in.
+const CREATE_TRIPS: &[(usize, usize)] = &[
+    (call(3), COPYIN_REQ),
+    (COPY_HDR + PATH, REPLY),
+    (call(3), COPYIN_REQ),
+    (COPY_HDR + 4096, REPLY),
+    (call(1), REPLY),
+];
+/// stat(path): the path in, the stat structure out with the reply.
+const STAT_TRIPS: &[(usize, usize)] = &[(call(2), COPYIN_REQ), (COPY_HDR + PATH, 40 + 152 + REPLY)];
+const WRITE_TRIPS: &[(usize, usize)] = &[(call(3), COPYIN_REQ), (COPY_HDR + CALL, REPLY)];
+const READ_TRIPS: &[(usize, usize)] = &[(call(3), 40 + CALL + REPLY)];
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -112,8 +139,12 @@ fn main() {
     .encode()
     .to_vec();
     c.mount(b"tmpfs", b"/mnt", 0, &mut args).unwrap();
-    let host = dir.path().join("host");
-    std::fs::create_dir(&host).unwrap();
+    let shm = std::path::Path::new("/dev/shm");
+    let host_dir = tempfile::Builder::new()
+        .prefix("rvb")
+        .tempdir_in(if shm.is_dir() { shm } else { dir.path() })
+        .unwrap();
+    let host = host_dir.path();
 
     let data4k = vec![0x5au8; 4096];
     let mut rows = Vec::new();
@@ -141,7 +172,7 @@ fn main() {
         what: "create + write 4 KiB + close",
         rump,
         host: t.elapsed(),
-        trips: 5,
+        trips: CREATE_TRIPS,
         per: FILES,
     });
 
@@ -159,7 +190,7 @@ fn main() {
         what: "stat",
         rump,
         host: t.elapsed(),
-        trips: 2,
+        trips: STAT_TRIPS,
         per: FILES,
     });
 
@@ -204,25 +235,32 @@ fn main() {
         what: "write 256 MiB in 64 KiB calls",
         rump: rump_w,
         host: host_w,
-        trips: 2,
+        trips: WRITE_TRIPS,
         per: SEQ_BYTES / CALL,
     });
     rows.push(Row {
         what: "read 256 MiB in 64 KiB calls",
         rump: rump_r,
         host: host_r,
-        trips: 1,
+        trips: READ_TRIPS,
         per: SEQ_BYTES / CALL,
     });
 
-    let rtt = raw_rtt(&raw_path);
-    println!("tmpfs through rump_server (unix socket) beside the host's /tmp; raw ping-pong round trip {:.1} µs", rtt.as_secs_f64() * 1e6);
+    println!(
+        "tmpfs through rump_server (unix socket) beside the host's tmpfs ({}); \
+         floor: the same round trips on a raw unix-socket ping-pong",
+        host.display()
+    );
     println!();
     println!("| operation | rump_server | per op | host | round trips | protocol floor | ratio to floor |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let per = r.rump / r.per as u32;
-        let floor = rtt * r.trips;
+        let floor: Duration = r
+            .trips
+            .iter()
+            .map(|&(up, down)| raw_rtt(&raw_path, up, down))
+            .sum();
         let seq = r.what.contains("256 MiB");
         let (rump_s, host_s) = if seq {
             (
@@ -241,7 +279,7 @@ fn main() {
             rump_s,
             per.as_secs_f64() * 1e6,
             host_s,
-            r.trips,
+            r.trips.len(),
             floor.as_secs_f64() * 1e6,
             per.as_secs_f64() / floor.as_secs_f64()
         );

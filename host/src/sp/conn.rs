@@ -15,15 +15,22 @@ use crate::kern::{kernel, pool, proc::Proc, sched};
 use crate::sp::stream::Stream;
 use parking_lot::{Condvar, Mutex};
 use std::collections::HashMap;
-use std::io::{self, Read};
+use std::io::{self, IoSlice, Read};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use sysproxy::frame::{self, class, handshake, ty, SpError, COOKIE_LEN, FORK_BODY_LEN};
-use sysproxy::{DecodeError, Frame, FrameDecoder};
+use sysproxy::{Frame, FrameDecoder};
+
+/// The most buffers one gathered write takes.
+const MAX_PARTS: usize = 4;
 
 /// Largest frame a client may send: a copy-in answer of the largest
 /// chunk the server asks for, plus room for headers and names.
 pub const MAX_FRAME: u64 = (super::lwp::MAX_COPY + 4096) as u64;
+
+/// Copy-in answers at least this big are read from the socket straight
+/// into their destination.
+const DIRECT_READ: usize = 16 * 1024;
 
 /// Syscalls one connection may have in progress at once; more are
 /// refused with TRYAGAIN (the client sees EAGAIN).
@@ -74,14 +81,25 @@ impl Conn {
     /// Writes `buf` (whole frames) to the client. A full socket buffer
     /// counts as blocking: the thread gives up its CPU while it waits.
     pub fn send(&self, buf: &[u8]) -> io::Result<()> {
+        self.send_parts(&[buf])
+    }
+
+    /// Writes `parts` (at most [`MAX_PARTS`]; together, whole frames) to
+    /// the client, gathered into as few system calls as the socket allows.
+    pub fn send_parts(&self, parts: &[&[u8]]) -> io::Result<()> {
         let _w = match self.write_lock.try_lock() {
             Some(g) => g,
             None => sched::blocking(|| self.write_lock.lock()),
         };
-        let mut off = 0;
-        while off < buf.len() {
-            match crate::sys::send_nowait(&self.stream, &buf[off..]) {
-                Ok(n) => off += n,
+        assert!(parts.len() <= MAX_PARTS, "too many parts for one write");
+        let mut slices = [IoSlice::new(&[]); MAX_PARTS];
+        for (slice, part) in slices.iter_mut().zip(parts) {
+            *slice = IoSlice::new(part);
+        }
+        let mut rest = &mut slices[..parts.len()];
+        while !rest.is_empty() {
+            match crate::sys::send_parts_nowait(&self.stream, rest) {
+                Ok(n) => IoSlice::advance_slices(&mut rest, n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     sched::blocking(|| crate::sys::wait_writable(&self.stream))?;
                 }
@@ -194,9 +212,7 @@ impl Reader {
                 Ok(Some(f)) => return Some(f),
                 Ok(None) => {}
                 Err(e) => {
-                    if let DecodeError::TooLong { .. } = e {
-                        tracing::warn!(conn = self.conn.id, "closing connection: {e}");
-                    }
+                    tracing::warn!(conn = self.conn.id, "closing connection: {e}");
                     return None;
                 }
             }
@@ -204,6 +220,33 @@ impl Reader {
                 return None;
             }
             match (&self.conn.stream).read(self.dec.spare()) {
+                Ok(0) => return None,
+                Ok(n) => self.dec.filled(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Reads until the header of the next frame has arrived (reading no
+    /// further than it when `alone`); `None` when the connection ended.
+    fn read_header(&mut self, alone: bool) -> Option<frame::Header> {
+        loop {
+            match self.dec.peek_header() {
+                Ok(Some(h)) => return Some(h),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(conn = self.conn.id, "closing connection: {e}");
+                    return None;
+                }
+            }
+            if self.conn.is_dead() {
+                return None;
+            }
+            let want = frame::HDR_LEN - self.dec.pending().len();
+            let spare = self.dec.spare();
+            let room = if alone { want } else { spare.len() };
+            match (&self.conn.stream).read(&mut spare[..room]) {
                 Ok(0) => return None,
                 Ok(n) => self.dec.filled(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -238,15 +281,34 @@ impl Reader {
         }
     }
 
-    /// Reads frames until the answer to `reqno` arrives, dispatching the
-    /// others; `None` if the connection ended first. Used by a syscall
-    /// that is the reader while it waits for its own copy-in.
-    pub fn read_until(&mut self, reqno: u64) -> Option<Frame> {
+    /// Reads frames until the answer to copy-in request `reqno` arrives,
+    /// dispatching the others, and places its body in `dst` (a large
+    /// body is read from the socket straight into it). Returns the body's
+    /// length; `None` if the connection ended first or the body does not
+    /// fit. Used by a syscall that is the reader while it waits for its
+    /// own copy-in.
+    pub fn read_answer(&mut self, reqno: u64, dst: &mut [u8]) -> Option<usize> {
+        // For a large answer, read its header alone first, so that the
+        // body can go straight to `dst` instead of through the buffer.
+        let header_first = dst.len() >= DIRECT_READ;
         loop {
-            let f = self.read_frame()?;
-            if f.hdr.class == class::RESP && f.hdr.reqno == reqno {
-                return Some(f);
+            let h = self.read_header(header_first)?;
+            if h.class == class::RESP && h.reqno == reqno {
+                let len = h.len as usize - frame::HDR_LEN;
+                if len > dst.len() {
+                    self.read_frame()?;
+                    return None;
+                }
+                let stream = &self.conn.stream;
+                return match self.dec.read_body_into(stream, &mut dst[..len]) {
+                    Ok(()) => Some(len),
+                    Err(_) => {
+                        self.conn.mark_dead();
+                        None
+                    }
+                };
             }
+            let f = self.read_frame()?;
             match dispatch(&self.conn, f) {
                 Next::Continue => {}
                 Next::Close => {

@@ -3,7 +3,7 @@
 //!
 //! Copy-outs need no answer, so they are buffered and leave together with
 //! the next copy-in request or with the reply: a stat costs one write for
-//! its 152-byte copy-out and its reply. Copy-ins wait for the client's
+//! its 152-byte copy-out and its reply, a 64 KiB read one write too. Copy-ins wait for the client's
 //! answer; the thread gives up its virtual CPU meanwhile, and if it is the
 //! connection's reader it reads the answer itself.
 
@@ -61,8 +61,10 @@ impl<'a> LwpCtx<'a> {
         r.map_err(|_| Errno::EFAULT)
     }
 
-    /// One copy-in request: the client's answer body.
-    fn request(&mut self, string: bool, addr: u64, len: usize) -> KResult<Vec<u8>> {
+    /// One copy-in request; the client's answer lands in `dst`. Returns
+    /// the answer's length (EFAULT if the answer does not fit or the
+    /// connection ended).
+    fn request(&mut self, string: bool, addr: u64, dst: &mut [u8]) -> KResult<usize> {
         let reqno = self.conn.next_reqno();
         let reader = sched::take_standby::<Reader>();
         let reader = match reader {
@@ -77,25 +79,29 @@ impl<'a> LwpCtx<'a> {
             self.conn.expect(reqno);
         }
         self.out
-            .extend_from_slice(&frame::copyin_req(reqno, string, addr, len as u64));
+            .extend_from_slice(&frame::copyin_req(reqno, string, addr, dst.len() as u64));
         let sent = self.flush();
-        let answer = match reader {
+        let answered = match reader {
             Some(mut r) => {
-                let a = if sent.is_ok() {
-                    sched::without_cpu(|| r.read_until(reqno))
+                let n = if sent.is_ok() {
+                    sched::without_cpu(|| r.read_answer(reqno, dst))
                 } else {
                     None
                 };
                 sched::set_standby(r);
-                a
+                n
             }
-            None if sent.is_ok() => self.conn.wait_answer(reqno),
+            None if sent.is_ok() => self.conn.wait_answer(reqno).and_then(|f| {
+                let n = f.body.len();
+                dst.get_mut(..n)?.copy_from_slice(&f.body);
+                Some(n)
+            }),
             None => {
                 self.conn.forget(reqno);
                 None
             }
         };
-        answer.map(|f| f.body).ok_or(Errno::EFAULT)
+        answered.ok_or(Errno::EFAULT)
     }
 
     /// Fills `buf` from client memory at `addr`.
@@ -108,11 +114,9 @@ impl<'a> LwpCtx<'a> {
         }
         for (i, chunk) in buf.chunks_mut(MAX_COPY).enumerate() {
             let at = addr.wrapping_add((i * MAX_COPY) as u64);
-            let data = self.request(false, at, chunk.len())?;
-            if data.len() != chunk.len() {
+            if self.request(false, at, chunk)? != chunk.len() {
                 return Err(Errno::EFAULT);
             }
-            chunk.copy_from_slice(&data);
         }
         Ok(())
     }
@@ -133,8 +137,9 @@ impl<'a> LwpCtx<'a> {
         if addr == 0 {
             return Err(Errno::EFAULT);
         }
-        let mut data = self.request(true, addr, maxlen.min(MAX_COPY))?;
-        match data.iter().position(|&b| b == 0) {
+        let mut data = vec![0; maxlen.min(MAX_COPY)];
+        let n = self.request(true, addr, &mut data)?;
+        match data[..n].iter().position(|&b| b == 0) {
             Some(n) => {
                 data.truncate(n);
                 Ok(data)
@@ -154,8 +159,11 @@ impl<'a> LwpCtx<'a> {
         for (i, chunk) in data.chunks(MAX_COPY).enumerate() {
             let at = addr.wrapping_add((i * MAX_COPY) as u64);
             let reqno = self.conn.next_reqno();
+            let head = frame::copyout_head(reqno, at, chunk.len());
+            // Room for the reply too, so that the buffer grows once.
             self.out
-                .extend_from_slice(&frame::copyout_head(reqno, at, chunk.len()));
+                .reserve(head.len() + chunk.len() + frame::SYSRESP_LEN);
+            self.out.extend_from_slice(&head);
             self.out.extend_from_slice(chunk);
             if self.out.len() >= OUT_FLUSH {
                 self.flush()?;

@@ -1,7 +1,9 @@
 //! Benchmark helper: the raw unix-socket ping-pong the sysproxy numbers
-//! are compared with. `pingpong serve PATH` answers every 24-byte request
-//! with a 48-byte reply (the sizes of a null syscall's frames), one thread
-//! per connection, until killed.
+//! are compared with. `pingpong serve PATH` serves, one thread per
+//! connection until killed, requests that start with a 24-byte header:
+//! bytes 0..8 hold the request's whole length (header included), bytes
+//! 8..16 the length of the reply wanted (0 means 48, the size of a null
+//! syscall's reply). The rest of the request is read and dropped.
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixListener;
@@ -17,10 +19,18 @@ fn main() {
     for conn in listener.incoming() {
         let Ok(mut s) = conn else { continue };
         std::thread::spawn(move || {
-            let mut req = [0u8; 24];
-            let reply = [0u8; 48];
-            while s.read_exact(&mut req).is_ok() {
-                if s.write_all(&reply).is_err() {
+            let mut hdr = [0u8; 24];
+            let mut body = Vec::new();
+            let mut reply = Vec::new();
+            while s.read_exact(&mut hdr).is_ok() {
+                let len = u64::from_le_bytes(hdr[..8].try_into().unwrap()) as usize;
+                let want = match u64::from_le_bytes(hdr[8..16].try_into().unwrap()) {
+                    0 => 48,
+                    n => n as usize,
+                };
+                body.resize(len.saturating_sub(24), 0);
+                reply.resize(want, 0);
+                if s.read_exact(&mut body).is_err() || s.write_all(&reply).is_err() {
                     break;
                 }
             }
