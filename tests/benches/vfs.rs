@@ -1,7 +1,8 @@
 //! File-system benchmark: tmpfs through rump_server with the client
-//! library, beside the same work on the host's own tmpfs (/dev/shm), and
-//! beside the protocol's cost: the same round trips, carrying the same
-//! bytes, on a raw unix-socket ping-pong measured in the same run.
+//! library, beside the same work on the host's own file systems (its
+//! tmpfs, /dev/shm, and /tmp), and beside the protocol's cost: the same
+//! round trips, carrying the same bytes, on a raw unix-socket ping-pong
+//! measured in the same run. Each figure is the median of three runs.
 //!
 //! Run with `make bench` (or `cargo bench -p rump-tests --bench vfs` after
 //! a release build of the workspace).
@@ -9,7 +10,7 @@
 use netbsd_abi::fcntl::*;
 use netbsd_abi::mount::TmpfsArgs;
 use rump_tests::{artifacts, Client};
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::net::UnixStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 const FILES: usize = 10_000;
 const SEQ_BYTES: usize = 256 << 20;
 const CALL: usize = 64 << 10;
+const RUNS: usize = 3;
 
 struct Proc(Child);
 
@@ -62,15 +64,6 @@ fn raw_rtt(path: &str, up: usize, down: usize) -> Duration {
     samples[samples.len() / 2]
 }
 
-struct Row {
-    what: &'static str,
-    rump: Duration,
-    host: Duration,
-    /// The round trips of one operation, as (bytes up, bytes down).
-    trips: &'static [(usize, usize)],
-    per: usize,
-}
-
 /// Frame sizes of the protocol: a syscall request with `n` argument
 /// words, a reply, a copy-in request, and a copy answer or copy-out
 /// header (each followed by its data).
@@ -94,6 +87,171 @@ const CREATE_TRIPS: &[(usize, usize)] = &[
 const STAT_TRIPS: &[(usize, usize)] = &[(call(2), COPYIN_REQ), (COPY_HDR + PATH, 40 + 152 + REPLY)];
 const WRITE_TRIPS: &[(usize, usize)] = &[(call(3), COPYIN_REQ), (COPY_HDR + CALL, REPLY)];
 const READ_TRIPS: &[(usize, usize)] = &[(call(3), 40 + CALL + REPLY)];
+
+/// The file operations the benchmark times, on the kernel or the host.
+trait Files {
+    /// Creates `name`, writes `data` to it and closes it.
+    fn create(&self, name: &str, data: &[u8]);
+    fn stat(&self, name: &str);
+    /// Writes `total` bytes to `name` in `block`-sized calls, then reads
+    /// them back in calls of the same size; returns both times.
+    fn stream(&self, name: &str, block: &[u8], total: usize) -> (Duration, Duration);
+    fn remove(&self, name: &str);
+}
+
+/// Files under a directory of the kernel, through the client library.
+struct Kernel<'a>(&'a Client, String);
+
+impl Files for Kernel<'_> {
+    fn create(&self, name: &str, data: &[u8]) {
+        let path = format!("{}/{name}", self.1);
+        let fd = self
+            .0
+            .open(path.as_bytes(), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            .unwrap();
+        self.0.write(fd, data).unwrap();
+        self.0.close(fd).unwrap();
+    }
+
+    fn stat(&self, name: &str) {
+        self.0
+            .stat(format!("{}/{name}", self.1).as_bytes())
+            .unwrap();
+    }
+
+    fn stream(&self, name: &str, block: &[u8], total: usize) -> (Duration, Duration) {
+        let path = format!("{}/{name}", self.1);
+        let c = self.0;
+        let fd = c
+            .open(path.as_bytes(), O_RDWR | O_CREAT | O_TRUNC, 0o644)
+            .unwrap();
+        let t = Instant::now();
+        for _ in 0..total / block.len() {
+            c.write(fd, block).unwrap();
+        }
+        let w = t.elapsed();
+        c.lseek(fd, 0, SEEK_SET).unwrap();
+        let mut buf = vec![0u8; block.len()];
+        let t = Instant::now();
+        for _ in 0..total / block.len() {
+            assert_eq!(c.read(fd, &mut buf).unwrap(), block.len());
+        }
+        let r = t.elapsed();
+        c.close(fd).unwrap();
+        (w, r)
+    }
+
+    fn remove(&self, name: &str) {
+        self.0
+            .unlink(format!("{}/{name}", self.1).as_bytes())
+            .unwrap();
+    }
+}
+
+/// Files under a directory of the host.
+struct Host(std::path::PathBuf);
+
+impl Files for Host {
+    fn create(&self, name: &str, data: &[u8]) {
+        let mut f = std::fs::File::create(self.0.join(name)).unwrap();
+        f.write_all(data).unwrap();
+    }
+
+    fn stat(&self, name: &str) {
+        std::fs::metadata(self.0.join(name)).unwrap();
+    }
+
+    fn stream(&self, name: &str, block: &[u8], total: usize) -> (Duration, Duration) {
+        let mut f = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(self.0.join(name))
+            .unwrap();
+        let t = Instant::now();
+        for _ in 0..total / block.len() {
+            f.write_all(block).unwrap();
+        }
+        let w = t.elapsed();
+        f.seek(SeekFrom::Start(0)).unwrap();
+        let mut buf = vec![0u8; block.len()];
+        let t = Instant::now();
+        for _ in 0..total / block.len() {
+            f.read_exact(&mut buf).unwrap();
+        }
+        (w, t.elapsed())
+    }
+
+    fn remove(&self, name: &str) {
+        std::fs::remove_file(self.0.join(name)).unwrap();
+    }
+}
+
+/// The four measurements of one run: create, stat, write, read.
+fn run(files: &dyn Files, round: usize) -> [Duration; 4] {
+    let data4k = vec![0x5au8; 4096];
+    let t = Instant::now();
+    for i in 0..FILES {
+        files.create(&format!("r{round}f{i}"), &data4k);
+    }
+    let create = t.elapsed();
+    let t = Instant::now();
+    for i in 0..FILES {
+        files.stat(&format!("r{round}f{i}"));
+    }
+    let stat = t.elapsed();
+    let block: Vec<u8> = (0..CALL).map(|i| (i % 253) as u8).collect();
+    let (write, read) = files.stream("seq", &block, SEQ_BYTES);
+    files.remove("seq");
+    [create, stat, write, read]
+}
+
+/// The median of each measurement over [`RUNS`] runs.
+fn median_runs(files: &dyn Files) -> [Duration; 4] {
+    let runs: Vec<[Duration; 4]> = (0..RUNS).map(|r| run(files, r)).collect();
+    std::array::from_fn(|i| {
+        let mut v: Vec<Duration> = runs.iter().map(|r| r[i]).collect();
+        v.sort();
+        v[v.len() / 2]
+    })
+}
+
+struct Row {
+    what: &'static str,
+    /// The round trips of one operation, as (bytes up, bytes down).
+    trips: &'static [(usize, usize)],
+    /// Operations per run (bytes for a transfer row).
+    per: usize,
+    transfer: bool,
+}
+
+const ROWS: [Row; 4] = [
+    Row {
+        what: "create + write 4 KiB + close",
+        trips: CREATE_TRIPS,
+        per: FILES,
+        transfer: false,
+    },
+    Row {
+        what: "stat",
+        trips: STAT_TRIPS,
+        per: FILES,
+        transfer: false,
+    },
+    Row {
+        what: "write 256 MiB in 64 KiB calls",
+        trips: WRITE_TRIPS,
+        per: SEQ_BYTES / CALL,
+        transfer: true,
+    },
+    Row {
+        what: "read 256 MiB in 64 KiB calls",
+        trips: READ_TRIPS,
+        per: SEQ_BYTES / CALL,
+        transfer: true,
+    },
+];
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -139,146 +297,44 @@ fn main() {
     .encode()
     .to_vec();
     c.mount(b"tmpfs", b"/mnt", 0, &mut args).unwrap();
-    let shm = std::path::Path::new("/dev/shm");
-    let host_dir = tempfile::Builder::new()
+    let rump = median_runs(&Kernel(&c, "/mnt".into()));
+    let shm = tempfile::Builder::new()
         .prefix("rvb")
-        .tempdir_in(if shm.is_dir() { shm } else { dir.path() })
-        .unwrap();
-    let host = host_dir.path();
-
-    let data4k = vec![0x5au8; 4096];
-    let mut rows = Vec::new();
-
-    // Create, write 4 KiB, close.
-    let t = Instant::now();
-    for i in 0..FILES {
-        let fd = c
-            .open(
-                format!("/mnt/f{i}").as_bytes(),
-                O_WRONLY | O_CREAT | O_TRUNC,
-                0o644,
-            )
-            .unwrap();
-        c.write(fd, &data4k).unwrap();
-        c.close(fd).unwrap();
-    }
-    let rump = t.elapsed();
-    let t = Instant::now();
-    for i in 0..FILES {
-        let mut f = std::fs::File::create(host.join(format!("f{i}"))).unwrap();
-        f.write_all(&data4k).unwrap();
-    }
-    rows.push(Row {
-        what: "create + write 4 KiB + close",
-        rump,
-        host: t.elapsed(),
-        trips: CREATE_TRIPS,
-        per: FILES,
-    });
-
-    // stat.
-    let t = Instant::now();
-    for i in 0..FILES {
-        c.stat(format!("/mnt/f{i}").as_bytes()).unwrap();
-    }
-    let rump = t.elapsed();
-    let t = Instant::now();
-    for i in 0..FILES {
-        std::fs::metadata(host.join(format!("f{i}"))).unwrap();
-    }
-    rows.push(Row {
-        what: "stat",
-        rump,
-        host: t.elapsed(),
-        trips: STAT_TRIPS,
-        per: FILES,
-    });
-
-    // Sequential write and read in 64 KiB calls.
-    let block: Vec<u8> = (0..CALL).map(|i| (i % 253) as u8).collect();
-    let fd = c
-        .open(b"/mnt/seq", O_RDWR | O_CREAT | O_TRUNC, 0o644)
-        .unwrap();
-    let t = Instant::now();
-    for _ in 0..SEQ_BYTES / CALL {
-        c.write(fd, &block).unwrap();
-    }
-    let rump_w = t.elapsed();
-    c.lseek(fd, 0, SEEK_SET).unwrap();
-    let mut buf = vec![0u8; CALL];
-    let t = Instant::now();
-    for _ in 0..SEQ_BYTES / CALL {
-        assert_eq!(c.read(fd, &mut buf).unwrap(), CALL);
-    }
-    let rump_r = t.elapsed();
-    c.close(fd).unwrap();
-    let mut f = std::fs::File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(host.join("seq"))
-        .unwrap();
-    let t = Instant::now();
-    for _ in 0..SEQ_BYTES / CALL {
-        f.write_all(&block).unwrap();
-    }
-    let host_w = t.elapsed();
-    use std::io::Seek;
-    f.seek(std::io::SeekFrom::Start(0)).unwrap();
-    let t = Instant::now();
-    for _ in 0..SEQ_BYTES / CALL {
-        f.read_exact(&mut buf).unwrap();
-    }
-    let host_r = t.elapsed();
-    rows.push(Row {
-        what: "write 256 MiB in 64 KiB calls",
-        rump: rump_w,
-        host: host_w,
-        trips: WRITE_TRIPS,
-        per: SEQ_BYTES / CALL,
-    });
-    rows.push(Row {
-        what: "read 256 MiB in 64 KiB calls",
-        rump: rump_r,
-        host: host_r,
-        trips: READ_TRIPS,
-        per: SEQ_BYTES / CALL,
-    });
+        .tempdir_in("/dev/shm");
+    let shm_dir = shm.as_ref().map(|d| d.path().to_path_buf());
+    let host_shm = shm_dir.as_ref().ok().map(|d| median_runs(&Host(d.clone())));
+    let disk = dir.path().join("host");
+    std::fs::create_dir(&disk).unwrap();
+    let host_tmp = median_runs(&Host(disk));
 
     println!(
-        "tmpfs through rump_server (unix socket) beside the host's tmpfs ({}); \
-         floor: the same round trips on a raw unix-socket ping-pong",
-        host.display()
+        "tmpfs through rump_server (unix socket) beside the host's tmpfs (/dev/shm) and /tmp; \
+         floor: the same round trips on a raw unix-socket ping-pong; medians of {RUNS} runs"
     );
     println!();
-    println!("| operation | rump_server | per op | host | round trips | protocol floor | ratio to floor |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    for r in rows {
-        let per = r.rump / r.per as u32;
+    println!("| operation | rump_server | per op | host tmpfs | host /tmp | round trips | protocol floor | ratio to floor |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (i, r) in ROWS.iter().enumerate() {
+        let rate = |d: Duration| {
+            if r.transfer {
+                format!("{:.0} MB/s", SEQ_BYTES as f64 / d.as_secs_f64() / 1e6)
+            } else {
+                format!("{:.0}/s", r.per as f64 / d.as_secs_f64())
+            }
+        };
+        let per = rump[i] / r.per as u32;
         let floor: Duration = r
             .trips
             .iter()
             .map(|&(up, down)| raw_rtt(&raw_path, up, down))
             .sum();
-        let seq = r.what.contains("256 MiB");
-        let (rump_s, host_s) = if seq {
-            (
-                format!("{:.0} MB/s", SEQ_BYTES as f64 / r.rump.as_secs_f64() / 1e6),
-                format!("{:.0} MB/s", SEQ_BYTES as f64 / r.host.as_secs_f64() / 1e6),
-            )
-        } else {
-            (
-                format!("{:.0}/s", r.per as f64 / r.rump.as_secs_f64()),
-                format!("{:.0}/s", r.per as f64 / r.host.as_secs_f64()),
-            )
-        };
         println!(
-            "| {} | {} | {:.1} µs | {} | {} | {:.1} µs | {:.2}x |",
+            "| {} | {} | {:.1} µs | {} | {} | {} | {:.1} µs | {:.2}x |",
             r.what,
-            rump_s,
+            rate(rump[i]),
             per.as_secs_f64() * 1e6,
-            host_s,
+            host_shm.map_or("-".into(), |h| rate(h[i])),
+            rate(host_tmp[i]),
             r.trips.len(),
             floor.as_secs_f64() * 1e6,
             per.as_secs_f64() / floor.as_secs_f64()
