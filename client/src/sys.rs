@@ -2,7 +2,7 @@
 
 use crate::conn::Client;
 use crate::region::{cstring, Region};
-use netbsd_abi::modctl::{ModStat, MODCTL_STAT};
+use netbsd_abi::modctl::{ModStat, ModctlLoad, MODCTL_LOAD, MODCTL_STAT, MODCTL_UNLOAD};
 use netbsd_abi::stat::Stat;
 use netbsd_abi::sysctl::{SysctlNode, CTL_DESCRIBE, CTL_QUERY, SYSCTL_VERSION};
 use netbsd_abi::sysno as nr;
@@ -253,5 +253,36 @@ impl Client {
             }
             len = need;
         }
+    }
+
+    /// modctl(MODCTL_LOAD): loads the module `name` (a path, or a name the
+    /// kernel looks up in its module directory) with `flags`
+    /// (MODCTL_LOAD_FORCE, MODCTL_NO_PROP).
+    pub fn modload(&self, name: &[u8], flags: i32) -> Result<(), Errno> {
+        let name = cstring(name);
+        let args = ModctlLoad {
+            filename: name.as_ptr() as u64,
+            flags,
+            props: 0,
+            propslen: 0,
+        }
+        .encode();
+        self.syscall(
+            nr::MODCTL,
+            &[MODCTL_LOAD as u64, args.as_ptr() as u64],
+            &mut [Region::In(&args), Region::In(&name)],
+        )
+        .map(|_| ())
+    }
+
+    /// modctl(MODCTL_UNLOAD): unloads the module `name`.
+    pub fn modunload(&self, name: &[u8]) -> Result<(), Errno> {
+        let name = cstring(name);
+        self.syscall(
+            nr::MODCTL,
+            &[MODCTL_UNLOAD as u64, name.as_ptr() as u64],
+            &mut [Region::In(&name)],
+        )
+        .map(|_| ())
     }
 }

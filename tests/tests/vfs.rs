@@ -4,7 +4,6 @@
 
 use netbsd_abi::fcntl::*;
 use netbsd_abi::ioctl::DIOCGMEDIASIZE;
-use netbsd_abi::modctl::{ModctlLoad, MODCTL_LOAD, MODCTL_UNLOAD};
 use netbsd_abi::mount::{TmpfsArgs, MNT_FORCE, MNT_RDONLY, MNT_UPDATE};
 use netbsd_abi::stat::*;
 use netbsd_abi::sysno;
@@ -261,38 +260,6 @@ fn a_disklabel_partition_becomes_the_window() {
     assert_eq!(&b, b"part!");
 }
 
-fn modctl_load(c: &Client, name: &[u8]) -> Result<(), Errno> {
-    let mut n = name.to_vec();
-    n.push(0);
-    let ml = ModctlLoad {
-        filename: n.as_ptr() as u64,
-        ..ModctlLoad {
-            filename: 0,
-            flags: 0,
-            props: 0,
-            propslen: 0,
-        }
-    }
-    .encode();
-    c.syscall(
-        sysno::MODCTL,
-        &[MODCTL_LOAD as u64, ml.as_ptr() as u64],
-        &mut [Region::In(&ml), Region::In(&n)],
-    )
-    .map(|_| ())
-}
-
-fn modctl_unload(c: &Client, name: &[u8]) -> Result<(), Errno> {
-    let mut n = name.to_vec();
-    n.push(0);
-    c.syscall(
-        sysno::MODCTL,
-        &[MODCTL_UNLOAD as u64, n.as_ptr() as u64],
-        &mut [Region::In(&n)],
-    )
-    .map(|_| ())
-}
-
 /// The man page's `rump_server -lrumpvfs -m /modules/tmpfs.kmod
 /// unix://sock`, then a tmpfs mount; unloading refuses while mounted.
 #[test]
@@ -325,9 +292,9 @@ fn tmpfs_as_a_module() {
             .refcnt,
         1
     );
-    assert_eq!(modctl_unload(&c, b"tmpfs").unwrap_err(), Errno::EBUSY);
+    assert_eq!(c.modunload(b"tmpfs").unwrap_err(), Errno::EBUSY);
     c.unmount(b"/mnt", 0).unwrap();
-    modctl_unload(&c, b"tmpfs").unwrap();
+    c.modunload(b"tmpfs").unwrap();
     assert!(!c.modstat().unwrap().iter().any(|m| m.name == "tmpfs"));
     assert_eq!(
         c.mount(b"tmpfs", b"/mnt", 0, &mut tmpfs_args())
@@ -335,24 +302,24 @@ fn tmpfs_as_a_module() {
         Errno::ENODEV
     );
     assert_eq!(
-        modctl_unload(&c, b"rumpkern").unwrap_err(),
+        c.modunload(b"rumpkern").unwrap_err(),
         Errno::EBUSY,
         "built-in components stay"
     );
     // Loading by name looks for <name>.kmod in the plugin directory.
-    modctl_load(&c, b"tmpfs").unwrap();
+    c.modload(b"tmpfs", 0).unwrap();
     c.mount(b"tmpfs", b"/mnt", 0, &mut tmpfs_args()).unwrap();
-    assert_eq!(modctl_load(&c, b"tmpfs").unwrap_err(), Errno::EEXIST);
+    assert_eq!(c.modload(b"tmpfs", 0).unwrap_err(), Errno::EEXIST);
     let junk = c.open(b"/junk.kmod", O_WRONLY | O_CREAT, 0o644).unwrap();
     c.write(junk, b"not an object file").unwrap();
     c.close(junk).unwrap();
     assert_eq!(
-        modctl_load(&c, b"/junk.kmod").unwrap_err(),
+        c.modload(b"/junk.kmod", 0).unwrap_err(),
         Errno::ENOEXEC,
         "not a module"
     );
     assert_eq!(
-        modctl_load(&c, b"/nonexistent.kmod").unwrap_err(),
+        c.modload(b"/nonexistent.kmod", 0).unwrap_err(),
         Errno::ENOENT
     );
 }
@@ -536,4 +503,57 @@ fn several_clients_share_files() {
     let mut b = [0u8; 8];
     let n = c.read(fd, &mut b).unwrap();
     assert_eq!(&b[..n], b"3:49");
+}
+
+#[test]
+fn the_module_tools() {
+    let s = Scratch::new();
+    let mut cmd = server_cmd("rump_server");
+    cmd.env("RUMP_PLUGIN_DIR", artifacts());
+    let srv = Server::start_cmd(cmd, &["-l", &vfs()], &s.url("sock"));
+    let url = s.url("sock");
+    let tool = |name: &str, args: &[&str]| run(s.tool(name, &url).args(args));
+    let listed = || text(&tool("modstat", &[]).stdout).contains("tmpfs");
+
+    let out = tool("modload", &["tmpfs"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(listed(), "modstat lists the loaded module");
+    let out = tool("modload", &["tmpfs"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "rump.modload: tmpfs: File exists\n");
+
+    let c = srv.client();
+    c.mkdir(b"/mnt", 0o755).unwrap();
+    c.mount(b"tmpfs", b"/mnt", 0, &mut tmpfs_args()).unwrap();
+    let out = tool("modunload", &["tmpfs"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "rump.modunload: tmpfs: Device busy\n");
+    c.unmount(b"/mnt", 0).unwrap();
+    let out = tool("modunload", &["tmpfs"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!listed(), "modstat no longer lists it");
+
+    // A module file inside the kernel's file systems, by path.
+    let kmod = std::fs::read(kmod("tmpfs")).unwrap();
+    let fd = c.open(b"/tmp/t.kmod", O_WRONLY | O_CREAT, 0o644).unwrap();
+    c.write(fd, &kmod).unwrap();
+    c.close(fd).unwrap();
+    let out = tool("modload", &["-f", "/tmp/t.kmod"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(listed());
+
+    let out = tool("modload", &["/nonexistent.kmod"]);
+    assert_eq!(
+        text(&out.stderr),
+        "rump.modload: /nonexistent.kmod: No such file or directory\n"
+    );
+    for (t, args) in [
+        ("modload", &[][..]),
+        ("modunload", &["a", "b"][..]),
+        ("modload", &["-x", "m"][..]),
+    ] {
+        let out = tool(t, args);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(text(&out.stderr).contains("usage:"), "{t} {args:?}");
+    }
 }

@@ -18,7 +18,9 @@ mod ln;
 mod ls;
 mod mkdir;
 mod modes;
+mod modload;
 mod modstat;
+mod modunload;
 mod mount;
 mod mv;
 mod numbers;
@@ -46,7 +48,9 @@ pub const TOOLS: &[(&str, ToolMain)] = &[
     ("ln", ln::main),
     ("ls", ls::main),
     ("mkdir", mkdir::main),
+    ("modload", modload::main),
     ("modstat", modstat::main),
+    ("modunload", modunload::main),
     ("mount", mount::main),
     ("mv", mv::main),
     ("put", put::main),
