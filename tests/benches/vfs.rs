@@ -2,7 +2,7 @@
 //! library, beside the same work on the host's own file systems (its
 //! tmpfs, /dev/shm, and /tmp), and beside the protocol's cost: the same
 //! round trips, carrying the same bytes, on a raw unix-socket ping-pong
-//! measured in the same run. Each figure is the median of three runs.
+//! measured after each run. Each figure is the median of three runs.
 //!
 //! Run with `make bench` (or `cargo bench -p rump-tests --bench vfs` after
 //! a release build of the workspace).
@@ -207,9 +207,20 @@ fn run(files: &dyn Files, round: usize) -> [Duration; 4] {
     [create, stat, write, read]
 }
 
-/// The median of each measurement over [`RUNS`] runs.
-fn median_runs(files: &dyn Files) -> [Duration; 4] {
-    let runs: Vec<[Duration; 4]> = (0..RUNS).map(|r| run(files, r)).collect();
+/// The median of each measurement over [`RUNS`] runs; `between` runs
+/// after each run (to interleave other measurements with them).
+fn median_runs(files: &dyn Files, mut between: impl FnMut()) -> [Duration; 4] {
+    let runs: Vec<[Duration; 4]> = (0..RUNS)
+        .map(|r| {
+            let m = run(files, r);
+            between();
+            m
+        })
+        .collect();
+    medians(&runs)
+}
+
+fn medians(runs: &[[Duration; 4]]) -> [Duration; 4] {
     std::array::from_fn(|i| {
         let mut v: Vec<Duration> = runs.iter().map(|r| r[i]).collect();
         v.sort();
@@ -297,15 +308,28 @@ fn main() {
     .encode()
     .to_vec();
     c.mount(b"tmpfs", b"/mnt", 0, &mut args).unwrap();
-    let rump = median_runs(&Kernel(&c, "/mnt".into()));
+    // The floor of each row, measured after each run of the server.
+    let mut floors = Vec::new();
+    let rump = median_runs(&Kernel(&c, "/mnt".into()), || {
+        floors.push(ROWS.map(|r| {
+            r.trips
+                .iter()
+                .map(|&(up, down)| raw_rtt(&raw_path, up, down))
+                .sum::<Duration>()
+        }))
+    });
+    let floor = medians(&floors);
     let shm = tempfile::Builder::new()
         .prefix("rvb")
         .tempdir_in("/dev/shm");
     let shm_dir = shm.as_ref().map(|d| d.path().to_path_buf());
-    let host_shm = shm_dir.as_ref().ok().map(|d| median_runs(&Host(d.clone())));
+    let host_shm = shm_dir
+        .as_ref()
+        .ok()
+        .map(|d| median_runs(&Host(d.clone()), || ()));
     let disk = dir.path().join("host");
     std::fs::create_dir(&disk).unwrap();
-    let host_tmp = median_runs(&Host(disk));
+    let host_tmp = median_runs(&Host(disk), || ());
 
     println!(
         "tmpfs through rump_server (unix socket) beside the host's tmpfs (/dev/shm) and /tmp; \
@@ -323,11 +347,6 @@ fn main() {
             }
         };
         let per = rump[i] / r.per as u32;
-        let floor: Duration = r
-            .trips
-            .iter()
-            .map(|&(up, down)| raw_rtt(&raw_path, up, down))
-            .sum();
         println!(
             "| {} | {} | {:.1} µs | {} | {} | {} | {:.1} µs | {:.2}x |",
             r.what,
@@ -336,8 +355,8 @@ fn main() {
             host_shm.map_or("-".into(), |h| rate(h[i])),
             rate(host_tmp[i]),
             r.trips.len(),
-            floor.as_secs_f64() * 1e6,
-            per.as_secs_f64() / floor.as_secs_f64()
+            floor[i].as_secs_f64() * 1e6,
+            per.as_secs_f64() / floor[i].as_secs_f64()
         );
     }
 }
