@@ -103,6 +103,9 @@ pub trait KernelServices: Send + Sync + Clone {
     /// should end with EINTR.
     #[sabi(last_prefix_field)]
     fn interrupted(&self) -> bool;
+
+    /// The `-r` limit on kernel memory in bytes; 0 when there is none.
+    fn mem_limit(&self) -> u64;
 }
 
 /// What a syscall handler can do with its caller. Implemented by the host.

@@ -151,6 +151,11 @@ impl Kernel {
         self.obj.mem_release(bytes)
     }
 
+    /// The `-r` limit on kernel memory, if there is one.
+    pub fn mem_limit(&self) -> Option<u64> {
+        Some(self.obj.mem_limit()).filter(|&l| l > 0)
+    }
+
     /// Runs `f`, which may wait, with the kernel told that this thread is
     /// blocked (see [`KernelServices::block_begin`]).
     pub fn blocking<T>(&self, f: impl FnOnce() -> T) -> T {

@@ -555,3 +555,77 @@ fn the_module_tools() {
         assert!(text(&out.stderr).contains("usage:"), "{t} {args:?}");
     }
 }
+
+fn memused(c: &Client) -> u64 {
+    let vm = c.sysctl_query(&[2]).unwrap();
+    let n = vm.iter().find(|n| n.name == "memused").unwrap().num;
+    let mut q = [0u8; 8];
+    c.sysctl(&[2, n], Some(&mut q), None).result.unwrap();
+    u64::from_le_bytes(q)
+}
+
+/// Block devices go through the buffer cache: writes are held back until
+/// a sync, an fsync of the device or a halt, the cache stays inside the
+/// `-r` limit, and nothing written is lost.
+#[test]
+fn the_buffer_cache_writes_back_and_stays_in_its_budget() {
+    let s = Scratch::new();
+    let img = s.path().join("disk.img");
+    let srv = start(
+        &s,
+        &[
+            "-l",
+            &vfs(),
+            "-r",
+            "8m",
+            "-d",
+            &format!("key=/dev/dk,hostpath={},size=48m", img.display()),
+        ],
+    );
+    let c = srv.client();
+    let fd = c.open(b"/dev/dk", O_RDWR, 0).unwrap();
+    c.pwrite(fd, b"held back", 4096).unwrap();
+    assert_eq!(
+        &std::fs::read(&img).unwrap()[4096..4105],
+        &[0; 9],
+        "not written through"
+    );
+    assert_eq!(
+        c.pread(fd, &mut [0u8; 9], 4096).unwrap(),
+        9,
+        "but read back from the cache"
+    );
+    c.sync().unwrap();
+    assert_eq!(&std::fs::read(&img).unwrap()[4096..4105], b"held back");
+
+    // 40 MiB through an 8 MiB kernel: the cache writes behind.
+    let block: Vec<u8> = (0..1 << 20).map(|i| (i % 249) as u8).collect();
+    let base = memused(&c);
+    let mut peak = 0;
+    for i in 0..40i64 {
+        c.pwrite(fd, &block, (i + 1) << 20).unwrap();
+        peak = peak.max(memused(&c));
+    }
+    assert!(peak <= 8 << 20, "inside -r 8m (peak {peak})");
+    assert!(peak - base <= 1 << 20, "an eighth of the limit at most");
+    let mut back = vec![0u8; 1 << 20];
+    c.pread(fd, &mut back, 17 << 20).unwrap();
+    assert!(back == block);
+    c.close(fd).unwrap();
+
+    // The last writes reach the image when the kernel halts.
+    let fd = c.open(b"/dev/dk", O_WRONLY, 0).unwrap();
+    c.pwrite(fd, b"at halt", 0).unwrap();
+    let mut srv = srv;
+    let _ = c.reboot(0);
+    srv.wait_exit(Duration::from_secs(10)).expect("halted");
+    let host = std::fs::read(&img).unwrap();
+    assert_eq!(&host[..7], b"at halt");
+    for i in 0..40 {
+        let at = ((i + 1) << 20) as usize;
+        assert!(
+            host[at..at + (1 << 20)] == block[..],
+            "MiB {i} on the image"
+        );
+    }
+}

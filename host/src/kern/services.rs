@@ -100,6 +100,10 @@ impl KernelServices for Services {
         kernel().mem.release(bytes)
     }
 
+    fn mem_limit(&self) -> u64 {
+        kernel().mem.limit().unwrap_or(0)
+    }
+
     fn block_begin(&self) {
         guard_or("block_begin", (), sched::block_begin)
     }

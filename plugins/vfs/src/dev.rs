@@ -60,4 +60,16 @@ impl Devices {
     pub fn detach(&self, unit: u32) {
         self.disks.write().remove(&unit);
     }
+
+    /// Writes every disk's cached blocks back and makes them durable.
+    pub fn flush_all(&self) {
+        let disks: Vec<DeviceObj> = self.disks.read().values().cloned().collect();
+        for d in disks {
+            if let Err(e) = d.flush().into_result() {
+                if let Some(k) = rump_plugin_api::kernel::try_kernel() {
+                    k.warn(&format!("flushing a disk: {e}"));
+                }
+            }
+        }
+    }
 }

@@ -9,6 +9,7 @@
 //! of directory keys are host-backed and directories list their host
 //! entries; disks are never shared between keys.
 
+use crate::bufcache::CachedDevice;
 use crate::dev::RUMPBLK_MAJOR;
 use crate::state::vfs;
 use parking_lot::{Mutex, RwLock};
@@ -144,7 +145,15 @@ impl Etfs {
                         size,
                         readonly: !writable,
                     };
-                    let unit = vfs().devs.attach(device_obj(Arc::new(disk)))?;
+                    let raw = device_obj(Arc::new(disk));
+                    // Block devices go through the buffer cache; character
+                    // devices are raw, as in NetBSD.
+                    let dev = if ftype == EtfsType::Blk {
+                        device_obj(Arc::new(CachedDevice::new(raw)))
+                    } else {
+                        raw
+                    };
+                    let unit = vfs().devs.attach(dev)?;
                     let vtype = if ftype == EtfsType::Blk {
                         VType::Blk
                     } else {

@@ -10,6 +10,7 @@
 //! them on request.
 #![deny(unsafe_code)]
 
+pub mod bufcache;
 pub mod dev;
 pub mod etfs;
 pub mod file;

@@ -203,8 +203,21 @@ fn sys_fchroot(lwp: &mut Lwp<'_>, a: &Args) -> KResult<SysRet> {
 
 fn sync_fd(lwp: &Lwp<'_>, fd: i32, data_only: bool) -> KResult<SysRet> {
     let (_of, vn) = vnode_fd(lwp, fd, Errno::EINVAL)?;
-    vn.obj.fsync(data_only).into_result()?;
+    fsync_vnode(&vn, data_only)?;
     Ok(SysRet::ZERO)
+}
+
+/// fsync of a vnode; for a disk's device node, its cached blocks too.
+fn fsync_vnode(vn: &crate::vn::Vn, data_only: bool) -> KResult<()> {
+    vn.obj.fsync(data_only).into_result()?;
+    use rump_plugin_api::vfs::VType;
+    if matches!(vn.vtype(), VType::Blk | VType::Chr) {
+        let rdev = vn.getattr()?.rdev;
+        if let Ok(crate::dev::DevKind::Disk(d)) = crate::state::vfs().devs.lookup(rdev) {
+            d.flush().into_result()?;
+        }
+    }
+    Ok(())
 }
 
 fn sys_fsync(lwp: &mut Lwp<'_>, a: &Args) -> KResult<SysRet> {
@@ -221,7 +234,7 @@ fn sys_fsync_range(lwp: &mut Lwp<'_>, a: &Args) -> KResult<SysRet> {
         return Err(Errno::EINVAL);
     }
     // FDATASYNC is 0x0010 among the flags.
-    vn.obj.fsync(a.int(1) & 0x10 != 0).into_result()?;
+    fsync_vnode(&vn, a.int(1) & 0x10 != 0)?;
     Ok(SysRet::ZERO)
 }
 

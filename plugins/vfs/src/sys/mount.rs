@@ -236,7 +236,7 @@ fn sys_sync(_lwp: &mut Lwp<'_>, _a: &Args) -> KResult<SysRet> {
     Ok(SysRet::ZERO)
 }
 
-/// Writes every writable file system out.
+/// Writes every writable file system out, then the disks' caches.
 pub fn sync_all(wait: bool) {
     for m in vfs().mounts.all() {
         if !m.readonly() {
@@ -245,4 +245,5 @@ pub fn sync_all(wait: bool) {
             }
         }
     }
+    vfs().devs.flush_all();
 }
