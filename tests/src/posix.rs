@@ -127,6 +127,7 @@ pub const CASES: &[(&str, Case)] = &[
     ("cwd_and_relative_paths", cwd_and_relative_paths),
     ("unlinked_open_files", unlinked_open_files),
     ("large_file", large_file),
+    ("fifos", fifos),
 ];
 
 /// Runs case `name` on the file system `setup` prepares.
@@ -149,7 +150,7 @@ macro_rules! posix_tests {
         $crate::posix_tests!(@cases $setup; lookup create_and_modes long_names existing_targets rename_files
             rename_directories rename_refusals link_counts remove_directories readdir_while_changing attributes
             timestamps symlinks open_flags holes truncation record_locks flock_locks cwd_and_relative_paths
-            unlinked_open_files large_file);
+            unlinked_open_files large_file fifos);
     };
     (@cases $setup:expr; $($case:ident)*) => {
         $(
@@ -817,4 +818,73 @@ fn large_file(fs: &Fs) {
     let me = dents.iter().find(|d| d.name == b"big").expect("listed");
     assert_eq!(me.dtype, DT_REG);
     let _ = (DT_DIR, DT_LNK);
+}
+
+/// Named pipes: the open rendezvous, data through the node, end of file,
+/// EPIPE and ENXIO, and no seeking.
+fn fifos(fs: &Fs) {
+    if !fs.caps.fifos {
+        return;
+    }
+    let c = fs.c();
+    c.mknod(&fs.p("p"), S_IFIFO | 0o644, 0).unwrap();
+    assert_eq!(
+        c.open(&fs.p("p"), O_WRONLY | O_NONBLOCK, 0).unwrap_err(),
+        Errno::ENXIO,
+        "no reader yet"
+    );
+    let r = c.open(&fs.p("p"), O_RDONLY | O_NONBLOCK, 0).unwrap();
+    let w = c.open(&fs.p("p"), O_WRONLY | O_NONBLOCK, 0).unwrap();
+    assert_eq!(c.fstat(w).unwrap().mode & S_IFMT, S_IFIFO);
+    assert_eq!(c.lseek(w, 0, SEEK_SET).unwrap_err(), Errno::ESPIPE);
+    assert_eq!(c.write(w, b"through the node").unwrap(), 16);
+    let mut buf = [0u8; 64];
+    assert_eq!(c.pread(r, &mut buf, 0).unwrap_err(), Errno::ESPIPE);
+    assert_eq!(c.read(r, &mut buf).unwrap(), 16);
+    assert_eq!(&buf[..16], b"through the node");
+    assert_eq!(
+        c.read(r, &mut buf).unwrap_err(),
+        Errno::EAGAIN,
+        "empty, writer open"
+    );
+    c.close(w).unwrap();
+    assert_eq!(
+        c.read(r, &mut buf).unwrap(),
+        0,
+        "end of file without writers"
+    );
+    let w = c.open(&fs.p("p"), O_WRONLY, 0).unwrap();
+    c.close(r).unwrap();
+    assert_eq!(c.write(w, b"x").unwrap_err(), Errno::EPIPE, "no readers");
+    c.close(w).unwrap();
+    assert_eq!(c.stat(&fs.p("p")).unwrap().size, 0);
+
+    // A blocking open waits for the other end, opened by another process.
+    let other = fs.other();
+    let path = fs.p("p");
+    let reader = std::thread::spawn(move || {
+        let fd = other.open(&path, O_RDONLY, 0).unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4093];
+        loop {
+            match other.read(fd, &mut buf).unwrap() {
+                0 => break,
+                n => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        got
+    });
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let w = c.open(&fs.p("p"), O_WRONLY, 0).unwrap();
+    let big: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
+    assert_eq!(
+        c.write(w, &big).unwrap(),
+        big.len(),
+        "written as the reader drains"
+    );
+    c.close(w).unwrap();
+    assert!(
+        reader.join().unwrap() == big,
+        "the reader got every byte in order"
+    );
 }

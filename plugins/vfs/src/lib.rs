@@ -13,6 +13,7 @@
 pub mod bufcache;
 pub mod dev;
 pub mod etfs;
+pub mod fifo;
 pub mod file;
 pub mod locks;
 pub mod mount;

@@ -33,6 +33,7 @@ pub struct Vfs {
     pub etfs: Etfs,
     pub devs: Devices,
     pub locks: Locks,
+    pub fifos: crate::fifo::Fifos,
     procs: Mutex<HashMap<i32, ProcState>>,
 }
 
@@ -75,6 +76,7 @@ pub fn init(kernel: Kernel) -> KResult<&'static Vfs> {
         etfs: Etfs::default(),
         devs: Devices::default(),
         locks: Locks::default(),
+        fifos: Default::default(),
         procs: Mutex::new(HashMap::new()),
     };
     let _ = VFS.set(v);

@@ -113,7 +113,11 @@ fn open_vnode(lwp: &mut Lwp<'_>, vn: Vn, flags: i32, created: bool) -> KResult<i
             }
             file_obj(DeviceFile::new(vn, dev))
         }
-        VType::Sock | VType::Fifo => return Err(Errno::EOPNOTSUPP),
+        VType::Fifo => {
+            let read = fflags & FREAD != 0;
+            file_obj(vfs().fifos.open(vn, read, write, flags)?)
+        }
+        VType::Sock => return Err(Errno::EOPNOTSUPP),
         _ => {
             if write && flags & O_TRUNC != 0 && t == VType::Reg && !created {
                 vn.obj
