@@ -26,6 +26,7 @@ pub mod file;
 pub mod guard;
 pub mod kernel;
 pub mod lwp;
+pub mod pipe;
 pub mod root;
 pub mod syscall;
 pub mod sysctl;

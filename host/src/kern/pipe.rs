@@ -3,13 +3,12 @@
 use super::sched;
 use netbsd_abi::fcntl::O_NONBLOCK;
 use netbsd_abi::ioctl::FIONREAD;
-use netbsd_abi::limits::PIPE_BUF;
 use netbsd_abi::stat::{Stat, Timespec, S_IFIFO};
 use netbsd_abi::Errno;
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use rump_plugin_api::file::{file_obj, File, FileKind};
+use rump_plugin_api::pipe::{self, PipeBuf, PipeLock};
 use rump_plugin_api::{FileObj, KResult};
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -17,10 +16,28 @@ use std::sync::Arc;
 pub const PIPE_SIZE: usize = 65536;
 
 struct State {
-    buf: VecDeque<u8>,
-    readers: usize,
-    writers: usize,
+    buf: PipeBuf,
     mtime: Timespec,
+}
+
+/// A pipe's state under its lock, waiting on its condition variable.
+struct Locked<'a> {
+    st: MutexGuard<'a, State>,
+    changed: &'a Condvar,
+}
+
+impl PipeLock for Locked<'_> {
+    fn buf(&mut self) -> &mut PipeBuf {
+        &mut self.st.buf
+    }
+
+    fn wait(&mut self) -> KResult<()> {
+        sched::wait(self.changed, &mut self.st)
+    }
+
+    fn changed(&mut self) {
+        self.changed.notify_all();
+    }
 }
 
 struct Shared {
@@ -43,9 +60,12 @@ pub fn create() -> (FileObj, FileObj) {
     let now = Timespec::now();
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
-            buf: VecDeque::new(),
-            readers: 1,
-            writers: 1,
+            buf: {
+                let mut b = PipeBuf::new(PIPE_SIZE);
+                b.readers = 1;
+                b.writers = 1;
+                b
+            },
             mtime: now,
         }),
         changed: Condvar::new(),
@@ -63,13 +83,22 @@ pub fn create() -> (FileObj, FileObj) {
     (file_obj(r), file_obj(w))
 }
 
+impl End {
+    fn lock(&self) -> Locked<'_> {
+        Locked {
+            st: self.shared.state.lock(),
+            changed: &self.shared.changed,
+        }
+    }
+}
+
 impl Drop for End {
     fn drop(&mut self) {
         let mut st = self.shared.state.lock();
         if self.reads {
-            st.readers -= 1;
+            st.buf.readers -= 1;
         } else {
-            st.writers -= 1;
+            st.buf.writers -= 1;
         }
         self.shared.changed.notify_all();
     }
@@ -81,64 +110,16 @@ impl File for End {
     }
 
     fn read(&self, len: usize, _offset: Option<i64>, fflags: i32) -> KResult<Vec<u8>> {
-        if len == 0 {
-            return Ok(Vec::new());
-        }
-        let mut st = self.shared.state.lock();
-        while st.buf.is_empty() {
-            if st.writers == 0 {
-                return Ok(Vec::new());
-            }
-            if fflags & O_NONBLOCK != 0 {
-                return Err(Errno::EAGAIN);
-            }
-            sched::wait(&self.shared.changed, &mut st)?;
-        }
-        let n = len.min(st.buf.len());
-        let data: Vec<u8> = st.buf.drain(..n).collect();
-        self.shared.changed.notify_all();
-        Ok(data)
+        pipe::read(&mut self.lock(), len, fflags & O_NONBLOCK != 0)
     }
 
     fn write(&self, data: &[u8], _offset: Option<i64>, fflags: i32) -> KResult<u64> {
-        let mut st = self.shared.state.lock();
-        let mut done = 0;
-        while done < data.len() {
-            if st.readers == 0 {
-                return if done > 0 {
-                    Ok(done as u64)
-                } else {
-                    Err(Errno::EPIPE)
-                };
-            }
-            let room = PIPE_SIZE - st.buf.len();
-            let rest = data.len() - done;
-            // Writes of at most PIPE_BUF bytes go in whole or not at all.
-            let fits = if rest <= PIPE_BUF {
-                room >= rest
-            } else {
-                room > 0
-            };
-            if !fits {
-                if fflags & O_NONBLOCK != 0 {
-                    return if done > 0 {
-                        Ok(done as u64)
-                    } else {
-                        Err(Errno::EAGAIN)
-                    };
-                }
-                if let Err(e) = sched::wait(&self.shared.changed, &mut st) {
-                    return if done > 0 { Ok(done as u64) } else { Err(e) };
-                }
-                continue;
-            }
-            let n = rest.min(room);
-            st.buf.extend(&data[done..done + n]);
-            done += n;
-            st.mtime = Timespec::now();
-            self.shared.changed.notify_all();
+        let mut p = self.lock();
+        let n = pipe::write(&mut p, data, fflags & O_NONBLOCK != 0)?;
+        if n > 0 {
+            p.st.mtime = Timespec::now();
         }
-        Ok(done as u64)
+        Ok(n)
     }
 
     fn stat(&self) -> KResult<Stat> {

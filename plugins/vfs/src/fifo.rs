@@ -12,11 +12,11 @@ use crate::vn::{Vn, VnRef};
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use rump_plugin_api::abi::fcntl::O_NONBLOCK;
 use rump_plugin_api::abi::ioctl::FIONREAD;
-use rump_plugin_api::abi::limits::PIPE_BUF;
 use rump_plugin_api::abi::stat::Stat;
 use rump_plugin_api::file::{File, FileKind};
+use rump_plugin_api::pipe::{self, PipeBuf, PipeLock};
 use rump_plugin_api::{Errno, KResult};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -26,37 +26,68 @@ pub const FIFO_SIZE: usize = 65536;
 /// How often a waiting thread looks whether its process is going away.
 const WAKE_CHECK: Duration = Duration::from_millis(100);
 
-#[derive(Default)]
 struct State {
-    buf: VecDeque<u8>,
-    readers: usize,
-    writers: usize,
+    buf: PipeBuf,
     /// Opens for reading and writing so far, so that a waiting open sees
     /// a partner that came and went while it slept.
     read_opens: u64,
     write_opens: u64,
 }
 
-#[derive(Default)]
 struct Shared {
     state: Mutex<State>,
     changed: Condvar,
 }
 
-impl Shared {
-    /// Waits for a change; EINTR when the caller's process goes away.
-    fn wait(&self, st: &mut MutexGuard<'_, State>) -> KResult<()> {
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            state: Mutex::new(State {
+                buf: PipeBuf::new(FIFO_SIZE),
+                read_opens: 0,
+                write_opens: 0,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+}
+
+/// A FIFO's state under its lock.
+struct Locked<'a> {
+    st: MutexGuard<'a, State>,
+    changed: &'a Condvar,
+}
+
+impl PipeLock for Locked<'_> {
+    fn buf(&mut self) -> &mut PipeBuf {
+        &mut self.st.buf
+    }
+
+    fn wait(&mut self) -> KResult<()> {
         let k = rump_plugin_api::kernel::kernel();
         if k.interrupted() {
             return Err(Errno::EINTR);
         }
         k.blocking(|| {
-            self.changed.wait_for(st, WAKE_CHECK);
+            self.changed.wait_for(&mut self.st, WAKE_CHECK);
         });
         if k.interrupted() {
             return Err(Errno::EINTR);
         }
         Ok(())
+    }
+
+    fn changed(&mut self) {
+        self.changed.notify_all();
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> Locked<'_> {
+        Locked {
+            st: self.state.lock(),
+            changed: &self.changed,
+        }
     }
 }
 
@@ -83,19 +114,19 @@ impl Fifos {
     pub fn open(&self, vn: Vn, read: bool, write: bool, flags: i32) -> KResult<FifoFile> {
         let shared = self.shared(&vn);
         let nonblock = flags & O_NONBLOCK != 0;
-        let mut st = shared.state.lock();
-        if write && !read && nonblock && st.readers == 0 {
+        let mut p = shared.lock();
+        if write && !read && nonblock && p.st.buf.readers == 0 {
             return Err(Errno::ENXIO);
         }
         if read {
-            st.readers += 1;
-            st.read_opens += 1;
+            p.st.buf.readers += 1;
+            p.st.read_opens += 1;
         }
         if write {
-            st.writers += 1;
-            st.write_opens += 1;
+            p.st.buf.writers += 1;
+            p.st.write_opens += 1;
         }
-        shared.changed.notify_all();
+        p.changed();
         let file = FifoFile {
             shared: shared.clone(),
             vn: VnRef::new(vn),
@@ -103,24 +134,24 @@ impl Fifos {
             write,
         };
         if !nonblock && read != write {
-            let (seen_r, seen_w) = (st.read_opens, st.write_opens);
+            let (seen_r, seen_w) = (p.st.read_opens, p.st.write_opens);
             loop {
                 let partner = if read {
-                    st.writers > 0 || st.write_opens != seen_w
+                    p.st.buf.writers > 0 || p.st.write_opens != seen_w
                 } else {
-                    st.readers > 0 || st.read_opens != seen_r
+                    p.st.buf.readers > 0 || p.st.read_opens != seen_r
                 };
                 if partner {
                     break;
                 }
-                if let Err(e) = shared.wait(&mut st) {
-                    drop(st);
+                if let Err(e) = p.wait() {
+                    drop(p);
                     drop(file); // takes this open back
                     return Err(e);
                 }
             }
         }
-        drop(st);
+        drop(p);
         Ok(file)
     }
 }
@@ -135,17 +166,18 @@ pub struct FifoFile {
 
 impl Drop for FifoFile {
     fn drop(&mut self) {
-        let mut st = self.shared.state.lock();
+        let mut p = self.shared.lock();
+        let b = p.buf();
         if self.read {
-            st.readers -= 1;
+            b.readers -= 1;
         }
         if self.write {
-            st.writers -= 1;
+            b.writers -= 1;
         }
-        if st.readers == 0 && st.writers == 0 {
-            st.buf = VecDeque::new();
+        if b.readers == 0 && b.writers == 0 {
+            b.clear();
         }
-        self.shared.changed.notify_all();
+        p.changed();
     }
 }
 
@@ -155,62 +187,11 @@ impl File for FifoFile {
     }
 
     fn read(&self, len: usize, _offset: Option<i64>, fflags: i32) -> KResult<Vec<u8>> {
-        if len == 0 {
-            return Ok(Vec::new());
-        }
-        let mut st = self.shared.state.lock();
-        while st.buf.is_empty() {
-            if st.writers == 0 {
-                return Ok(Vec::new());
-            }
-            if fflags & O_NONBLOCK != 0 {
-                return Err(Errno::EAGAIN);
-            }
-            self.shared.wait(&mut st)?;
-        }
-        let n = len.min(st.buf.len());
-        let data: Vec<u8> = st.buf.drain(..n).collect();
-        self.shared.changed.notify_all();
-        Ok(data)
+        pipe::read(&mut self.shared.lock(), len, fflags & O_NONBLOCK != 0)
     }
 
     fn write(&self, data: &[u8], _offset: Option<i64>, fflags: i32) -> KResult<u64> {
-        let mut st = self.shared.state.lock();
-        let mut done = 0;
-        while done < data.len() {
-            if st.readers == 0 {
-                return if done > 0 {
-                    Ok(done as u64)
-                } else {
-                    Err(Errno::EPIPE)
-                };
-            }
-            let room = FIFO_SIZE - st.buf.len();
-            let rest = data.len() - done;
-            let fits = if rest <= PIPE_BUF {
-                room >= rest
-            } else {
-                room > 0
-            };
-            if !fits {
-                if fflags & O_NONBLOCK != 0 {
-                    return if done > 0 {
-                        Ok(done as u64)
-                    } else {
-                        Err(Errno::EAGAIN)
-                    };
-                }
-                if let Err(e) = self.shared.wait(&mut st) {
-                    return if done > 0 { Ok(done as u64) } else { Err(e) };
-                }
-                continue;
-            }
-            let n = rest.min(room);
-            st.buf.extend(&data[done..done + n]);
-            done += n;
-            self.shared.changed.notify_all();
-        }
-        Ok(done as u64)
+        pipe::write(&mut self.shared.lock(), data, fflags & O_NONBLOCK != 0)
     }
 
     fn stat(&self) -> KResult<Stat> {
