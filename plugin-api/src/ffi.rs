@@ -9,6 +9,7 @@
 //! add the panic guard every entry point needs.
 #![allow(unsafe_code)]
 
+use crate::disk::{DiskScannerObj, Partition};
 use crate::file::{FileKind, FileObj, OpenFile};
 use crate::kernel::LogLevel;
 use crate::lwp::LwpObj;
@@ -106,6 +107,18 @@ pub trait KernelServices: Send + Sync + Clone {
 
     /// The `-r` limit on kernel memory in bytes; 0 when there is none.
     fn mem_limit(&self) -> u64;
+
+    /// Offers a partition scanner (see [`crate::disk`]); the VFS is told
+    /// so that disks attached before it get scanned too.
+    fn register_disk_scanner(&self, scanner: DiskScannerObj) -> RResult<(), Errno> {
+        let _ = scanner;
+        RResult::RErr(Errno::ENOSYS)
+    }
+
+    /// The partition scanners, in the order they were registered.
+    fn disk_scanners(&self) -> RVec<DiskScannerObj> {
+        RVec::new()
+    }
 }
 
 /// What a syscall handler can do with its caller. Implemented by the host.
@@ -314,4 +327,16 @@ pub trait VfsHost: Send + Sync {
     /// Unmounts every file system (at halt), syncing them unless `nosync`.
     #[sabi(last_prefix_field)]
     fn unmount_all(&self, nosync: bool);
+
+    /// A partition scanner was registered: disks attached without
+    /// partitions are scanned again.
+    fn disk_scanners_changed(&self) {}
+}
+
+/// A partition scanner, as the VFS calls it. See [`crate::disk::DiskScanner`].
+#[sabi_trait]
+pub trait DiskScannerOps: Send + Sync + Clone {
+    fn name(&self) -> RString;
+    #[sabi(last_prefix_field)]
+    fn scan(&self, name: RStr<'_>, disk: DeviceObj) -> RResult<RVec<Partition>, Errno>;
 }

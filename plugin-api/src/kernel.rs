@@ -1,5 +1,6 @@
 //! The kernel services a component reaches through its [`Kernel`] handle.
 
+use crate::disk::{disk_scanner_obj, DiskScanner, DiskScannerObj};
 use crate::ffi::{
     KernelServices, KernelServices_TO, ProcHooks, ProcHooks_TO, SyscallHandler, SyscallHandler_TO,
     SysctlValue, SysctlValue_TO, VfsHost, VfsHost_TO,
@@ -214,6 +215,18 @@ impl Kernel {
     pub fn interrupted(&self) -> bool {
         self.obj.interrupted()
     }
+
+    /// Offers a partition scanner to the VFS (see [`crate::disk`]).
+    pub fn register_disk_scanner<T: DiskScanner>(&self, scanner: T) -> KResult<()> {
+        self.obj
+            .register_disk_scanner(disk_scanner_obj(scanner))
+            .into()
+    }
+
+    /// The registered partition scanners, oldest first.
+    pub fn disk_scanners(&self) -> Vec<DiskScannerObj> {
+        self.obj.disk_scanners().into_vec()
+    }
 }
 
 struct GuardedHooks<H>(H);
@@ -260,6 +273,12 @@ impl<V: VfsHost> VfsHost for GuardedVfsHost<V> {
 
     fn unmount_all(&self, nosync: bool) {
         guard::guard_or("unmount_all", (), || self.0.unmount_all(nosync))
+    }
+
+    fn disk_scanners_changed(&self) {
+        guard::guard_or("disk_scanners_changed", (), || {
+            self.0.disk_scanners_changed()
+        })
     }
 }
 

@@ -21,6 +21,7 @@
 #![deny(unsafe_code)]
 
 pub mod component;
+pub mod disk;
 pub mod ffi;
 pub mod file;
 pub mod guard;

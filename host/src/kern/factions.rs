@@ -1,9 +1,11 @@
 //! What factions and file systems hand to the kernel core: file system
-//! types, process hooks, and the VFS faction's host interface.
+//! types, partition scanners, process hooks, and the VFS faction's host
+//! interface.
 
 use super::kernel;
 use parking_lot::{Mutex, RwLock};
 use rump_plugin_api::abi_stable::std_types::RBox;
+use rump_plugin_api::disk::DiskScannerObj;
 use rump_plugin_api::ffi::{ProcHooks_TO, VfsHost_TO};
 use rump_plugin_api::vfs::FsTypeObj;
 use rump_plugin_api::Errno;
@@ -21,6 +23,8 @@ struct FsEntry {
 #[derive(Default)]
 pub struct Factions {
     fs_types: RwLock<Vec<FsEntry>>,
+    /// Partition scanners, oldest first, with the component of each.
+    scanners: RwLock<Vec<(String, DiskScannerObj)>>,
     hooks: RwLock<Vec<(String, HooksObj)>>,
     vfs: Mutex<Option<(String, std::sync::Arc<VfsObj>)>>,
     /// Sysctl leaves added by components: (owner, dotted path).
@@ -76,6 +80,20 @@ impl Factions {
             .collect()
     }
 
+    /// Offers a partition scanner on behalf of component `owner`.
+    pub fn register_disk_scanner(&self, owner: &str, obj: DiskScannerObj) {
+        self.scanners.write().push((owner.to_string(), obj));
+    }
+
+    /// The partition scanners, oldest first.
+    pub fn disk_scanners(&self) -> Vec<DiskScannerObj> {
+        self.scanners
+            .read()
+            .iter()
+            .map(|(_, s)| s.clone())
+            .collect()
+    }
+
     pub fn register_hooks(&self, owner: &str, h: HooksObj) {
         self.hooks.write().push((owner.to_string(), h));
     }
@@ -110,6 +128,7 @@ impl Factions {
             o != owner
         });
         self.fs_types.write().retain(|e| e.owner != owner);
+        self.scanners.write().retain(|(o, _)| o != owner);
         self.hooks.write().retain(|(o, _)| o != owner);
         let mut v = self.vfs.lock();
         if v.as_ref().is_some_and(|(o, _)| o == owner) {

@@ -6,7 +6,8 @@ use super::systable::{Handler, SysEntry};
 use super::{kernel, sched};
 use netbsd_abi::sysno;
 use netbsd_abi::Errno;
-use rump_plugin_api::abi_stable::std_types::{RBox, RResult, RStr, RString};
+use rump_plugin_api::abi_stable::std_types::{RBox, RResult, RStr, RString, RVec};
+use rump_plugin_api::disk::DiskScannerObj;
 use rump_plugin_api::ffi::{KernelServices, ProcHooks_TO, VfsHost_TO};
 use rump_plugin_api::guard::{guard, guard_or};
 use rump_plugin_api::kernel::LogLevel;
@@ -155,5 +156,24 @@ impl KernelServices for Services {
 
     fn interrupted(&self) -> bool {
         sched::interrupted()
+    }
+
+    fn register_disk_scanner(&self, scanner: DiskScannerObj) -> RResult<(), Errno> {
+        guard("register_disk_scanner", || {
+            kernel()
+                .factions
+                .register_disk_scanner(&self.component, scanner);
+            // Disks attached before the scanner came get scanned now.
+            if let Some(vfs) = kernel().factions.vfs() {
+                vfs.disk_scanners_changed();
+            }
+            Ok(())
+        })
+    }
+
+    fn disk_scanners(&self) -> RVec<DiskScannerObj> {
+        guard_or("disk_scanners", RVec::new(), || {
+            kernel().factions.disk_scanners().into()
+        })
     }
 }

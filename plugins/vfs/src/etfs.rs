@@ -8,16 +8,26 @@
 //! without a size follows the host file's size; files inside both kinds
 //! of directory keys are host-backed and directories list their host
 //! entries; disks are never shared between keys.
+//!
+//! A block key's disk is shown to the partition scanners that device
+//! components register (see [`crate::partition`]) when it is attached,
+//! and again when a scanner arrives later while it has no partitions.
+//! Each partition found becomes a key of its own, the disk's key with
+//! the partition's suffix (`/dev/wd0` and `a` make `/dev/wd0a`), a block
+//! node of the dk driver; it goes when the disk's key is removed. A key
+//! registered later with a partition's name replaces that partition.
 
 use crate::bufcache::CachedDevice;
-use crate::dev::RUMPBLK_MAJOR;
+use crate::dev::{DK_MAJOR, RUMPBLK_MAJOR};
+use crate::partition::{self, Window};
 use crate::state::vfs;
 use parking_lot::{Mutex, RwLock};
 use rump_plugin_api::abi::stat::{
     makedev, Stat, Timespec, NODEV, S_IFBLK, S_IFCHR, S_IFDIR, S_IFREG,
 };
 use rump_plugin_api::vfs::{
-    device_obj, vnode_obj, Device, DirEntry, EtfsType, SetAttr, VType, Vnode, VnodeObj, Written,
+    device_obj, vnode_obj, Device, DeviceObj, DirEntry, EtfsType, SetAttr, VType, Vnode, VnodeObj,
+    Written,
 };
 use rump_plugin_api::{Errno, KResult};
 use std::fs::File;
@@ -33,12 +43,31 @@ struct Key {
     dir: bool,
     node: VnodeObj,
     unit: Option<u32>,
+    /// A block key's disk, which its partitions are windows on.
+    disk: Option<DeviceObj>,
+    /// A partition's disk key and dk unit.
+    partition: Option<(Vec<u8>, u32)>,
+}
+
+impl Key {
+    /// Gives its device unit back.
+    fn detach(&self) {
+        if let Some(u) = self.unit {
+            vfs().devs.detach(u);
+        }
+        if let Some((_, u)) = self.partition {
+            vfs().devs.detach_partition(u);
+        }
+    }
 }
 
 /// The registered keys.
 #[derive(Default)]
 pub struct Etfs {
     keys: RwLock<Vec<Key>>,
+    /// Held while a disk's partitions are looked for and added, so that
+    /// a disk is scanned by one thread at a time.
+    scanning: Mutex<()>,
 }
 
 fn host_err(e: &std::io::Error) -> Errno {
@@ -92,6 +121,7 @@ impl Etfs {
         let meta = std::fs::metadata(hostpath).map_err(|e| host_err(&e))?;
         let now = Timespec::now();
         let ino = vfs().rumpfs.alloc_ino();
+        let mut blk_disk = None;
         let (node, unit): (VnodeObj, Option<u32>) = match ftype {
             EtfsType::Dir | EtfsType::DirSubdirs => {
                 if !meta.is_dir() {
@@ -149,7 +179,9 @@ impl Etfs {
                     // Block devices go through the buffer cache; character
                     // devices are raw, as in NetBSD.
                     let dev = if ftype == EtfsType::Blk {
-                        device_obj(Arc::new(CachedDevice::new(raw)))
+                        let cached = device_obj(Arc::new(CachedDevice::new(raw)));
+                        blk_disk = Some(cached.clone());
+                        cached
                     } else {
                         raw
                     };
@@ -172,6 +204,18 @@ impl Etfs {
         };
         let dir = matches!(ftype, EtfsType::Dir | EtfsType::DirSubdirs);
         let mut keys = self.keys.write();
+        // A partition gives its name up to a key registered by name.
+        if let Some(i) = keys
+            .iter()
+            .position(|o| o.key == k && o.partition.is_some())
+        {
+            let gone = keys.remove(i);
+            gone.detach();
+            vfs().kernel.info(&format!(
+                "/{}: replaces the partition node of that name",
+                String::from_utf8_lossy(&k)
+            ));
+        }
         let clash = keys.iter().any(|o| {
             o.key == k || (o.dir && is_dir_prefix(&o.key, &k)) || (dir && is_dir_prefix(&k, &o.key))
         });
@@ -187,25 +231,132 @@ impl Etfs {
                 String::from_utf8_lossy(&k)
             ));
         }
+        let scan = blk_disk.is_some();
         keys.push(Key {
-            key: k,
+            key: k.clone(),
             dir,
             node,
             unit,
+            disk: blk_disk,
+            partition: None,
         });
+        drop(keys);
+        if scan {
+            self.add_partitions(&k);
+        }
         Ok(())
     }
 
-    /// rump_etfs_remove.
+    /// rump_etfs_remove. A disk's partitions go with it.
     pub fn remove(&self, key: &str) -> KResult<()> {
         let k = key_of(key)?;
         let mut keys = self.keys.write();
         let i = keys.iter().position(|o| o.key == k).ok_or(Errno::ENOENT)?;
         let gone = keys.remove(i);
-        if let Some(u) = gone.unit {
-            vfs().devs.detach(u);
-        }
+        gone.detach();
+        keys.retain(|o| {
+            let child = o.partition.as_ref().is_some_and(|(disk, _)| *disk == k);
+            if child {
+                o.detach();
+            }
+            !child
+        });
         Ok(())
+    }
+
+    /// Looks for the partitions of the disk at key `k`, unless it has
+    /// some already, and adds a key for each.
+    fn add_partitions(&self, k: &[u8]) {
+        let _one_at_a_time = self.scanning.lock();
+        let disk = {
+            let keys = self.keys.read();
+            let has_partitions = keys
+                .iter()
+                .any(|o| o.partition.as_ref().is_some_and(|(d, _)| d == k));
+            match keys.iter().find(|o| o.key == k) {
+                Some(Key {
+                    disk: Some(d),
+                    partition: None,
+                    ..
+                }) if !has_partitions => d.clone(),
+                _ => return,
+            }
+        };
+        let kernel = &vfs().kernel;
+        let name = format!("/{}", String::from_utf8_lossy(k));
+        // The scanners read the disk with no lock of ours held.
+        let found = partition::scan(kernel, &name, &disk);
+        for f in found {
+            let mut pk = k.to_vec();
+            pk.extend_from_slice(&f.suffix);
+            let pname = format!("/{}", String::from_utf8_lossy(&pk));
+            let mut keys = self.keys.write();
+            if !keys.iter().any(|o| o.key == k) {
+                return;
+            }
+            let clash = keys
+                .iter()
+                .any(|o| o.key == pk || (o.dir && is_dir_prefix(&o.key, &pk)));
+            if clash {
+                kernel.warn(&format!(
+                    "{pname}: partition of {name} not added: name in use"
+                ));
+                continue;
+            }
+            let window = Window::new(disk.clone(), f.offset, f.size);
+            let unit = match vfs().devs.attach_partition(device_obj(Arc::new(window))) {
+                Ok(u) => u,
+                Err(e) => {
+                    kernel.warn(&format!("{pname}: partition of {name} not added: {e}"));
+                    return;
+                }
+            };
+            let node = DevNode {
+                vtype: VType::Blk,
+                rdev: makedev(DK_MAJOR, unit),
+                size: f.size,
+                ino: vfs().rumpfs.alloc_ino(),
+                attrs: Mutex::new(EtfsAttrs::new(Timespec::now())),
+            };
+            keys.push(Key {
+                key: pk,
+                dir: false,
+                node: vnode_obj(Arc::new(node)),
+                unit: None,
+                disk: None,
+                partition: Some((k.to_vec(), unit)),
+            });
+            drop(keys);
+            let ptype = if f.ptype.is_empty() {
+                "unknown"
+            } else {
+                &f.ptype
+            };
+            let wname = if f.wname.is_empty() {
+                String::new()
+            } else {
+                format!(" \"{}\"", f.wname)
+            };
+            kernel.info(&format!(
+                "{pname} (dk{unit}){wname}: {ptype} partition of {name} at byte {}, {} bytes",
+                f.offset, f.size
+            ));
+        }
+    }
+
+    /// Looks for partitions on every disk that has none (a partition
+    /// scanner was registered).
+    pub fn rescan(&self) {
+        let disks: Vec<Vec<u8>> = self
+            .keys
+            .read()
+            .iter()
+            .filter(|o| o.disk.is_some())
+            .map(|o| o.key.clone())
+            .collect();
+        for k in disks {
+            self.add_partitions(&k);
+        }
     }
 
     /// The node a path starting at the root of rumpfs leads to through a

@@ -4,7 +4,8 @@
 //! symbolic links and mount points ([`namei`]), the mount table
 //! ([`mount`]), rumpfs as the root file system with `/dev` and `/tmp`
 //! ([`rumpfs`]), host files mapped in with etfs for `-d` and `-m`
-//! ([`etfs`]), device nodes ([`dev`]), open files of vnodes ([`file`]),
+//! ([`etfs`]) and the partitions on its disks ([`partition`]), device
+//! nodes ([`dev`]), open files of vnodes ([`file`]),
 //! advisory locks ([`locks`]) and every file syscall ([`sys`]). File
 //! systems are other components that register a type; the VFS mounts
 //! them on request.
@@ -18,6 +19,7 @@ pub mod file;
 pub mod locks;
 pub mod mount;
 pub mod namei;
+pub mod partition;
 pub mod rumpfs;
 pub mod state;
 pub mod sys;
@@ -112,6 +114,10 @@ impl VfsHost for Host {
 
     fn sync_all(&self) {
         sys::sync_all(true);
+    }
+
+    fn disk_scanners_changed(&self) {
+        vfs().etfs.rescan();
     }
 
     fn unmount_all(&self, nosync: bool) {
