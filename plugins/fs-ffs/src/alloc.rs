@@ -115,21 +115,14 @@ impl Alloc {
         self.tick += 1;
         if !self.cgs.contains_key(&c) {
             if self.cgs.len() >= CG_CACHE {
-                let victim = self
-                    .cgs
-                    .iter()
-                    .min_by_key(|(_, s)| s.used)
-                    .map(|(&k, _)| k);
+                let victim = self.cgs.iter().min_by_key(|(_, s)| s.used).map(|(&k, _)| k);
                 if let Some(v) = victim {
                     self.write_cg(disk, v)?;
                     self.cgs.remove(&v);
                     self.mem.release(u64::from(self.sb.cgsize));
                 }
             }
-            let raw = disk.read(
-                self.sb.fsb_bytes(self.sb.cgtod(c)),
-                self.sb.cgsize as usize,
-            )?;
+            let raw = disk.read(self.sb.fsb_bytes(self.sb.cgtod(c)), self.sb.cgsize as usize)?;
             let cg = Cg::parse(&self.sb, c, raw).map_err(|why| {
                 log_warn(&format!("ffs: {why}"));
                 Errno::EIO
@@ -197,7 +190,11 @@ impl Alloc {
         let n = sb.ncg;
         (start..n)
             .chain(0..start)
-            .find(|&c| self.cs.get(c as usize).is_some_and(|x| x.nbfree >= avg.max(1)))
+            .find(|&c| {
+                self.cs
+                    .get(c as usize)
+                    .is_some_and(|x| x.nbfree >= avg.max(1))
+            })
             .map_or(0, |c| sb.cgbase(c) + u64::from(sb.frag))
     }
 
@@ -243,7 +240,8 @@ impl Alloc {
                 continue;
             }
             let base = self.sb.cgbase(c);
-            let rel_pref = (pref >= base && pref < base + u64::from(self.sb.fpg)).then(|| pref - base);
+            let rel_pref =
+                (pref >= base && pref < base + u64::from(self.sb.fpg)).then(|| pref - base);
             let got = self.with_cg(disk, c, |cg| {
                 if n == frag {
                     let from = rel_pref.map_or(cg.rotor(), |p| p / frag);
@@ -254,7 +252,9 @@ impl Alloc {
                 } else {
                     let at = match cg.find_frag_run(n, cg.frotor() / frag) {
                         Some(at) => at,
-                        None => cg.find_free_block(rel_pref.map_or(cg.rotor(), |p| p / frag))? * frag,
+                        None => {
+                            cg.find_free_block(rel_pref.map_or(cg.rotor(), |p| p / frag))? * frag
+                        }
                     };
                     cg.set_frags(at, n, false).then_some(())?;
                     cg.set_frotor(at);
@@ -422,7 +422,10 @@ impl Alloc {
         let mut total = Csum::default();
         for (c, x) in self.cs.iter().enumerate() {
             total.add(x);
-            for (k, v) in [x.ndir, x.nbfree, x.nifree, x.nffree].into_iter().enumerate() {
+            for (k, v) in [x.ndir, x.nbfree, x.nifree, x.nffree]
+                .into_iter()
+                .enumerate()
+            {
                 crate::le::put_i32(&mut self.cs_raw, c * 16 + 4 * k, v as i32);
             }
         }

@@ -114,7 +114,15 @@ impl<'a> Blocks<'a> {
         }
     }
 
-    fn new_block(&mut self, d: &mut Dinode, ino: u32, lbn: u64, index: u64, prev: u64, n: u64) -> KResult<u64> {
+    fn new_block(
+        &mut self,
+        d: &mut Dinode,
+        ino: u32,
+        lbn: u64,
+        index: u64,
+        prev: u64,
+        n: u64,
+    ) -> KResult<u64> {
         let mut a = self.core.alloc.lock();
         let pref = a.blkpref(ino, lbn, index, prev);
         let cg = self.core.geo.ino_to_cg(ino);
@@ -166,7 +174,10 @@ impl<'a> Blocks<'a> {
                 let mut buf = old;
                 buf.resize(want as usize, 0);
                 self.core.write_frags(at, &buf)?;
-                self.core.alloc.lock().free(&self.core.disk, cur, have / fsz)?;
+                self.core
+                    .alloc
+                    .lock()
+                    .free(&self.core.disk, cur, have / fsz)?;
                 d.blocks = d.blocks.saturating_sub(have / 512);
                 d.db[i] = at;
                 Ok((at, want, false))
@@ -338,12 +349,48 @@ mod tests {
     fn paths_through_the_tree() {
         assert_eq!(locate(4, 0).unwrap(), Where::Direct(0));
         assert_eq!(locate(4, 11).unwrap(), Where::Direct(11));
-        assert_eq!(locate(4, 12).unwrap(), Where::Indirect { level: 0, idx: vec![0] });
-        assert_eq!(locate(4, 15).unwrap(), Where::Indirect { level: 0, idx: vec![3] });
-        assert_eq!(locate(4, 16).unwrap(), Where::Indirect { level: 1, idx: vec![0, 0] });
-        assert_eq!(locate(4, 16 + 5).unwrap(), Where::Indirect { level: 1, idx: vec![1, 1] });
-        assert_eq!(locate(4, 32).unwrap(), Where::Indirect { level: 2, idx: vec![0, 0, 0] });
-        assert_eq!(locate(4, 32 + 63).unwrap(), Where::Indirect { level: 2, idx: vec![3, 3, 3] });
+        assert_eq!(
+            locate(4, 12).unwrap(),
+            Where::Indirect {
+                level: 0,
+                idx: vec![0]
+            }
+        );
+        assert_eq!(
+            locate(4, 15).unwrap(),
+            Where::Indirect {
+                level: 0,
+                idx: vec![3]
+            }
+        );
+        assert_eq!(
+            locate(4, 16).unwrap(),
+            Where::Indirect {
+                level: 1,
+                idx: vec![0, 0]
+            }
+        );
+        assert_eq!(
+            locate(4, 16 + 5).unwrap(),
+            Where::Indirect {
+                level: 1,
+                idx: vec![1, 1]
+            }
+        );
+        assert_eq!(
+            locate(4, 32).unwrap(),
+            Where::Indirect {
+                level: 2,
+                idx: vec![0, 0, 0]
+            }
+        );
+        assert_eq!(
+            locate(4, 32 + 63).unwrap(),
+            Where::Indirect {
+                level: 2,
+                idx: vec![3, 3, 3]
+            }
+        );
         assert_eq!(locate(4, 32 + 64), Err(Errno::EFBIG));
         assert_eq!(tree_base(4, 0), 12);
         assert_eq!(tree_base(4, 1), 16);

@@ -30,8 +30,10 @@ impl Core {
 
     /// Reads `len` bytes of fragment `at` onwards.
     pub fn read_frags(&self, at: u64, len: u64) -> KResult<Vec<u8>> {
-        self.disk
-            .read(self.geo.fsb_bytes(at), usize::try_from(len).map_err(|_| Errno::EIO)?)
+        self.disk.read(
+            self.geo.fsb_bytes(at),
+            usize::try_from(len).map_err(|_| Errno::EIO)?,
+        )
     }
 
     pub fn write_frags(&self, at: u64, data: &[u8]) -> KResult<()> {

@@ -50,7 +50,10 @@ pub fn parse_chunk(b: &[u8], base: u64, max_ino: u64) -> KResult<Vec<Entry>> {
                     || b[off + 8..off + 8 + namlen].contains(&0)
                     || b[off + 8..off + 8 + namlen].contains(&b'/')));
         if bad {
-            log_warn(&format!("ffs: bad directory entry at offset {}", base + off as u64));
+            log_warn(&format!(
+                "ffs: bad directory entry at offset {}",
+                base + off as u64
+            ));
             return Err(Errno::EIO);
         }
         out.push(Entry {
@@ -188,7 +191,14 @@ fn write_chunk(core: &Core, ino: u32, d: &mut Dinode, off: u64, chunk: &[u8]) ->
 
 /// Adds the record `name` → `target` to directory `ino`, in the first
 /// chunk with room or in a new chunk at the end.
-pub fn add(core: &Core, ino: u32, d: &mut Dinode, name: &[u8], target: u32, dtype: u8) -> KResult<()> {
+pub fn add(
+    core: &Core,
+    ino: u32,
+    d: &mut Dinode,
+    name: &[u8],
+    target: u32,
+    dtype: u8,
+) -> KResult<()> {
     let need = dirsiz(name.len());
     let max = core.geo.max_ino();
     let spot = scan(core, d, 0, |base, chunk| {
@@ -209,7 +219,14 @@ pub fn add(core: &Core, ino: u32, d: &mut Dinode, name: &[u8], target: u32, dtyp
             } else {
                 let keep = dirsiz(e.name.len());
                 put_u16(&mut chunk, at + 4, keep as u16);
-                put_entry(&mut chunk, at + keep, target, usize::from(e.reclen) - keep, dtype, name);
+                put_entry(
+                    &mut chunk,
+                    at + keep,
+                    target,
+                    usize::from(e.reclen) - keep,
+                    dtype,
+                    name,
+                );
             }
             write_chunk(core, ino, d, base, &chunk)
         }
@@ -248,7 +265,14 @@ pub fn remove(core: &Core, ino: u32, d: &mut Dinode, name: &[u8]) -> KResult<Ent
 
 /// Points the record `name` at `target` (rename over an existing name,
 /// and `..` of a moved directory).
-pub fn retarget(core: &Core, ino: u32, d: &mut Dinode, name: &[u8], target: u32, dtype: u8) -> KResult<()> {
+pub fn retarget(
+    core: &Core,
+    ino: u32,
+    d: &mut Dinode,
+    name: &[u8],
+    target: u32,
+    dtype: u8,
+) -> KResult<()> {
     let e = lookup(core, d, name)?.ok_or(Errno::ENOENT)?;
     let base = e.off / DIRBLKSIZ * DIRBLKSIZ;
     let mut chunk = read_chunk(core, d, base)?;
@@ -267,15 +291,25 @@ mod tests {
         let b = new_dir_chunk(5, 2);
         let es = parse_chunk(&b, 1024, 100).unwrap();
         assert_eq!(es.len(), 2);
-        assert_eq!((es[0].ino, es[0].off, &es[0].name[..]), (5, 1024, &b"."[..]));
-        assert_eq!((es[1].ino, es[1].reclen, &es[1].name[..]), (2, 500, &b".."[..]));
+        assert_eq!(
+            (es[0].ino, es[0].off, &es[0].name[..]),
+            (5, 1024, &b"."[..])
+        );
+        assert_eq!(
+            (es[1].ino, es[1].reclen, &es[1].name[..]),
+            (2, 500, &b".."[..])
+        );
         assert_eq!(parse_chunk(&b, 0, 5), Err(Errno::EIO), "inode out of range");
         let mut bad = b.clone();
         put_u16(&mut bad, 16, 501);
         assert_eq!(parse_chunk(&bad, 0, 100), Err(Errno::EIO));
         let mut bad = b.clone();
         put_u16(&mut bad, 4, 0);
-        assert_eq!(parse_chunk(&bad, 0, 100), Err(Errno::EIO), "zero length never loops");
+        assert_eq!(
+            parse_chunk(&bad, 0, 100),
+            Err(Errno::EIO),
+            "zero length never loops"
+        );
         let mut bad = b;
         put_u8(&mut bad, 7, 200);
         assert_eq!(parse_chunk(&bad, 0, 100), Err(Errno::EIO));

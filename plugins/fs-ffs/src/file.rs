@@ -58,7 +58,9 @@ pub fn read(core: &Core, d: &Dinode, off: u64, len: usize) -> KResult<Vec<u8>> {
                     out.resize(out.len() + n as usize, 0);
                 } else {
                     let e = e.min(have);
-                    let b = core.disk.read(core.geo.fsb_bytes(at) + s, (e - s) as usize)?;
+                    let b = core
+                        .disk
+                        .read(core.geo.fsb_bytes(at) + s, (e - s) as usize)?;
                     let from = (boff - s) as usize;
                     let avail = (b.len() - from).min(n as usize);
                     out.extend_from_slice(&b[from..from + avail]);
@@ -84,7 +86,9 @@ fn zero_tail(core: &Core, d: &Dinode, lbn: u64, from: u64, have: u64) -> KResult
     }
     core.check(at, have / core.fsize())?;
     let s = from / 512 * 512;
-    let mut b = core.disk.read(core.geo.fsb_bytes(at) + s, (have - s) as usize)?;
+    let mut b = core
+        .disk
+        .read(core.geo.fsb_bytes(at) + s, (have - s) as usize)?;
     b[(from - s) as usize..].fill(0);
     core.disk.write(core.geo.fsb_bytes(at) + s, &b)
 }
@@ -107,7 +111,19 @@ pub fn write(core: &Core, ino: u32, d: &mut Dinode, off: u64, data: &[u8]) -> KR
     let new_size = old_size.max(end);
     let mut blocks = Blocks::new(core);
     let mut done = 0;
-    let r = write_inner(core, &mut blocks, ino, d, off, data, old_size, new_size, bsz, fsz, &mut done);
+    let r = write_inner(
+        core,
+        &mut blocks,
+        ino,
+        d,
+        off,
+        data,
+        old_size,
+        new_size,
+        bsz,
+        fsz,
+        &mut done,
+    );
     let f = blocks.flush();
     match r {
         Ok(()) => f.map(|_| data.len() as u64),
@@ -182,7 +198,9 @@ fn write_inner(
         } else {
             let s = boff / 512 * 512;
             let e = ((boff + n).div_ceil(512) * 512).min(asz);
-            let mut b = core.disk.read(core.geo.fsb_bytes(at) + s, (e - s) as usize)?;
+            let mut b = core
+                .disk
+                .read(core.geo.fsb_bytes(at) + s, (e - s) as usize)?;
             // Whatever lay past the old end of file is not the file's.
             let file_at = lbn * bsz + s;
             if file_at + (e - s) > old_size {

@@ -189,7 +189,10 @@ impl Fs {
         }
         let d = self.read_dinode(ino)?;
         if d.mode == 0 || VType::from_mode(u32::from(d.mode)) == VType::Non {
-            log_warn(&format!("ffs: inode {ino} is not in use (mode {:o})", d.mode));
+            log_warn(&format!(
+                "ffs: inode {ino} is not in use (mode {:o})",
+                d.mode
+            ));
             return Err(Errno::EIO);
         }
         if d.is_dir() && d.size < crate::superblock::DIRBLKSIZ {
@@ -232,7 +235,8 @@ impl Fs {
 
     fn free_inode(&self, ino: u32, d: &mut Dinode) -> KResult<()> {
         let dir = d.is_dir();
-        let fast_link = d.is_lnk() && d.size < u64::from(self.core.geo.maxsymlinklen) && d.blocks == 0;
+        let fast_link =
+            d.is_lnk() && d.size < u64::from(self.core.geo.maxsymlinklen) && d.blocks == 0;
         if fast_link {
             d.clear_pointers();
             d.size = 0;
@@ -474,7 +478,10 @@ impl Fs {
         };
         let old = self.read_dinode(ino)?;
         if old.mode != 0 {
-            log_warn(&format!("ffs: allocated inode {ino} is in use (mode {:o})", old.mode));
+            log_warn(&format!(
+                "ffs: allocated inode {ino} is in use (mode {:o})",
+                old.mode
+            ));
             return Err(Errno::EIO);
         }
         let mut d = Dinode::empty(geo.ufs2);
@@ -571,7 +578,13 @@ impl Fs {
         })
     }
 
-    pub fn symlink(&self, dir: &Inode, name: &[u8], target: &[u8], mode: u32) -> KResult<Arc<Inode>> {
+    pub fn symlink(
+        &self,
+        dir: &Inode,
+        name: &[u8],
+        target: &[u8],
+        mode: u32,
+    ) -> KResult<Arc<Inode>> {
         if target.len() as u64 >= SYMLINK_MAX {
             return Err(Errno::ENAMETOOLONG);
         }
@@ -657,7 +670,14 @@ impl Fs {
                 return Err(Errno::EEXIST);
             }
             let mode = target.d.read().mode;
-            let r = dir::add(&self.core, dir.ino, &mut pd, name, target.ino, dtype_of(mode));
+            let r = dir::add(
+                &self.core,
+                dir.ino,
+                &mut pd,
+                name,
+                target.ino,
+                dtype_of(mode),
+            );
             let now = now_for(&pd);
             pd.mtime = now;
             pd.ctime = now;
@@ -812,10 +832,8 @@ impl Fs {
             match (src_dir, td.is_dir()) {
                 (true, false) => return Err(Errno::ENOTDIR),
                 (false, true) => return Err(Errno::EISDIR),
-                (true, true) => {
-                    if !dir::is_empty(&self.core, &td)? {
-                        return Err(Errno::ENOTEMPTY);
-                    }
+                (true, true) if !dir::is_empty(&self.core, &td)? => {
+                    return Err(Errno::ENOTEMPTY);
                 }
                 _ => {}
             }
@@ -865,7 +883,14 @@ impl Fs {
         }
         if moving_dir {
             let mut d = src.d.write();
-            dir::retarget(&self.core, src.ino, &mut d, b"..", ddir.ino, dtype_of(IFDIR))?;
+            dir::retarget(
+                &self.core,
+                src.ino,
+                &mut d,
+                b"..",
+                ddir.ino,
+                dtype_of(IFDIR),
+            )?;
             d.ctime = now_for(&d);
             self.store(src.ino, &d)?;
         } else {

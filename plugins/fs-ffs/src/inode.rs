@@ -249,9 +249,18 @@ mod tests {
             d.gid = 50;
             d.size = 123_456_789;
             d.blocks = 99;
-            d.atime = Timespec { sec: 1_000_000_001, nsec: 111 };
-            d.mtime = Timespec { sec: 1_500_000_002, nsec: 222 };
-            d.ctime = Timespec { sec: 1_600_000_003, nsec: 333 };
+            d.atime = Timespec {
+                sec: 1_000_000_001,
+                nsec: 111,
+            };
+            d.mtime = Timespec {
+                sec: 1_500_000_002,
+                nsec: 222,
+            };
+            d.ctime = Timespec {
+                sec: 1_600_000_003,
+                nsec: 333,
+            };
             if ufs2 {
                 d.birthtime = Timespec { sec: 5, nsec: 6 };
             }
@@ -260,7 +269,13 @@ mod tests {
             d.ib[2] = 777;
             d.gen = 42;
             let back = Dinode::decode(&d.encode(), ufs2);
-            assert_eq!(back, Dinode { raw: d.encode(), ..d.clone() });
+            assert_eq!(
+                back,
+                Dinode {
+                    raw: d.encode(),
+                    ..d.clone()
+                }
+            );
             let mut l = back.clone();
             l.set_pointer_area(b"a/target");
             assert_eq!(&l.pointer_area()[..8], b"a/target");

@@ -50,7 +50,10 @@ impl FsType for FfsType {
         let dev = env.open_device(&path, rdonly)?;
         let source = String::from_utf8_lossy(&path).into_owned();
         let fs = mount_device(dev, env.fsid(), args.flags, source, args.on)?;
-        Ok(mount_obj(FfsMount { fs, lock: Mutex::new(()) }))
+        Ok(mount_obj(FfsMount {
+            fs,
+            lock: Mutex::new(()),
+        }))
     }
 }
 
@@ -112,16 +115,27 @@ fn unsupported_features(sb: &Superblock) -> Vec<&'static str> {
 }
 
 /// Mounts the file system on `dev`.
-pub fn mount_device(dev: DeviceObj, fsid: u64, flags: i32, source: String, on: &[u8]) -> KResult<Arc<Fs>> {
+pub fn mount_device(
+    dev: DeviceObj,
+    fsid: u64,
+    flags: i32,
+    source: String,
+    on: &[u8],
+) -> KResult<Arc<Fs>> {
     let disk = Disk::new(dev);
     let sb = find_superblock(&disk)?;
     if !sb.ufs2 && sb.old_inodefmt < 2 {
-        log_warn(&format!("ffs {source}: 4.2BSD inode format is not supported"));
+        log_warn(&format!(
+            "ffs {source}: 4.2BSD inode format is not supported"
+        ));
         return Err(Errno::EINVAL);
     }
     let expect = if sb.ufs2 { 120 } else { 60 };
     if sb.maxsymlinklen != expect {
-        log_warn(&format!("ffs {source}: unexpected fs_maxsymlinklen {}", sb.maxsymlinklen));
+        log_warn(&format!(
+            "ffs {source}: unexpected fs_maxsymlinklen {}",
+            sb.maxsymlinklen
+        ));
         return Err(Errno::EINVAL);
     }
     let force = flags & MNT_FORCE != 0;
@@ -197,7 +211,11 @@ pub fn mount_device(dev: DeviceObj, fsid: u64, flags: i32, source: String, on: &
         "ffs {source}: UFS{} mounted {}{}",
         if fs.geo().ufs2 { 2 } else { 1 },
         if ro { "read-only" } else { "read-write" },
-        if ro && want_rw { " (asked for read-write)" } else { "" }
+        if ro && want_rw {
+            " (asked for read-write)"
+        } else {
+            ""
+        }
     ));
     Ok(fs)
 }

@@ -210,7 +210,9 @@ impl Superblock {
             return Err(format!("block size {bsize} out of range"));
         }
         if fsize < 512 || fsize > bsize || bsize / fsize != frag || frag > 8 {
-            return Err(format!("fragment size {fsize} does not divide block size {bsize}"));
+            return Err(format!(
+                "fragment size {fsize} does not divide block size {bsize}"
+            ));
         }
         let fragshift = log2_exact(frag).ok_or("bad frag count")?;
         if g(O_BSHIFT) != bshift
@@ -255,9 +257,7 @@ impl Superblock {
         if cgsize < 168 || cgsize > bsize.max(SBLOCKSIZE as u32) {
             return Err(format!("bad cylinder group size {cgsize}"));
         }
-        if u64::from(cblkno - 0) * u64::from(fsize) + u64::from(cgsize)
-            > iblkno * u64::from(fsize)
-        {
+        if cblkno * u64::from(fsize) + u64::from(cgsize) > iblkno * u64::from(fsize) {
             return Err("cylinder group block overlaps the inodes".into());
         }
         let (cgoffset, cgmask) = if ufs2 {
@@ -510,7 +510,11 @@ impl Superblock {
             return false;
         }
         let c = self.dtog(f);
-        let lo = if c == 0 { self.cgbase(0) } else { self.cgsblock(c) };
+        let lo = if c == 0 {
+            self.cgbase(0)
+        } else {
+            self.cgsblock(c)
+        };
         if f < self.cgdmin(c) && end > lo {
             return false;
         }
@@ -527,7 +531,10 @@ impl Superblock {
         put_u8(&mut b, O_RONLY, 0);
         put_i64(&mut b, O_TIME, self.time);
         let t = &self.cstotal;
-        for (k, v) in [t.ndir, t.nbfree, t.nifree, t.nffree].into_iter().enumerate() {
+        for (k, v) in [t.ndir, t.nbfree, t.nifree, t.nffree]
+            .into_iter()
+            .enumerate()
+        {
             put_i64(&mut b, O_CSTOTAL + 8 * k, v);
         }
         put_u64(&mut b, O_PENDINGBLOCKS, 0);
@@ -536,7 +543,10 @@ impl Superblock {
         if !self.ufs2 {
             // UFS1 keeps 32-bit copies; keep both in step.
             put_i32(&mut b, O_OLD_TIME, self.time as i32);
-            for (k, v) in [t.ndir, t.nbfree, t.nifree, t.nffree].into_iter().enumerate() {
+            for (k, v) in [t.ndir, t.nbfree, t.nifree, t.nffree]
+                .into_iter()
+                .enumerate()
+            {
                 put_i32(&mut b, O_OLD_CSTOTAL + 4 * k, v as i32);
             }
             if self.old_rotational() {
@@ -628,7 +638,10 @@ mod tests {
         assert!(sb.data_range_ok(56, 8));
         assert!(!sb.data_range_ok(57, 8), "crosses a block");
         assert!(!sb.data_range_ok(4096 + 30, 1), "group metadata");
-        assert!(sb.data_range_ok(4096 + 8, 1), "data before a group's superblock copy");
+        assert!(
+            sb.data_range_ok(4096 + 8, 1),
+            "data before a group's superblock copy"
+        );
         assert!(!sb.data_range_ok(7999, 2), "past the end");
         let enc = sb.encode();
         assert_eq!(enc.len(), 2048);
@@ -636,7 +649,10 @@ mod tests {
             Superblock::parse(&raw, 8192, 1000).unwrap_err(),
             "file system of 8192000 bytes is larger than its device (1000 bytes)"
         );
-        assert!(Superblock::parse(&raw, 65536, 1 << 30).is_err(), "alternate");
+        assert!(
+            Superblock::parse(&raw, 65536, 1 << 30).is_err(),
+            "alternate"
+        );
     }
 
     #[test]

@@ -71,7 +71,8 @@ impl Vnode for FfsVnode {
     }
 
     fn lookup(&self, name: &[u8]) -> KResult<VnodeObj> {
-        self.op(|fs| fs.lookup(&self.ip, name)).map(|ip| self.wrap(ip))
+        self.op(|fs| fs.lookup(&self.ip, name))
+            .map(|ip| self.wrap(ip))
     }
 
     fn create(&self, name: &[u8], mode: u32, rdev: u64) -> KResult<VnodeObj> {
