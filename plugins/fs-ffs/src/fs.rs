@@ -195,8 +195,12 @@ impl Fs {
             ));
             return Err(Errno::EIO);
         }
-        if d.is_dir() && d.size < crate::superblock::DIRBLKSIZ {
-            log_warn(&format!("ffs: directory inode {ino} is too small"));
+        let fs_bytes = self.core.geo.fsb_bytes(self.core.geo.size);
+        if d.is_dir() && (d.size < crate::superblock::DIRBLKSIZ || d.size > fs_bytes) {
+            log_warn(&format!(
+                "ffs: directory inode {ino} has a bad size {}",
+                d.size
+            ));
             return Err(Errno::EIO);
         }
         let ip = self.make_inode(ino, d)?;
@@ -712,6 +716,14 @@ impl Fs {
             let mut pd = dir.d.write();
             Self::check_dir_writable(&pd)?;
             let e = dir::lookup(&self.core, &pd, name)?.ok_or(Errno::ENOENT)?;
+            if e.ino == dir.ino {
+                log_warn(&format!(
+                    "ffs: directory {} lists itself as {:?}",
+                    dir.ino,
+                    String::from_utf8_lossy(name)
+                ));
+                return Err(Errno::EIO);
+            }
             let victim = self.iget(e.ino)?;
             {
                 let vd = victim.d.read();
@@ -849,6 +861,16 @@ impl Fs {
             }
         }
         let dt = dtype_of(smode);
+        let dst_dir = dst.as_ref().is_some_and(|t| t.vtype() == VType::Dir);
+        if dst
+            .as_ref()
+            .is_some_and(|t| t.ino == ddir.ino || t.ino == sdir.ino)
+            || src.ino == ddir.ino
+            || src.ino == sdir.ino
+        {
+            log_warn("ffs: a directory lists itself");
+            return Err(Errno::EIO);
+        }
         // The new name first, then the old one goes.
         {
             let mut dd = ddir.d.write();
@@ -859,7 +881,7 @@ impl Fs {
             if r.is_ok() && moving_dir && dst.is_none() {
                 dd.nlink += 1;
             }
-            if r.is_ok() && dst.as_ref().is_some_and(|t| t.vtype() == VType::Dir) && !moving_dir {
+            if r.is_ok() && dst_dir && !moving_dir {
                 // The replaced directory's `..` link to this one goes.
                 dd.nlink = dd.nlink.saturating_sub(1);
             }
@@ -899,8 +921,7 @@ impl Fs {
             self.store(src.ino, &d)?;
         }
         if let Some(t) = dst {
-            let is_dir = t.vtype() == VType::Dir;
-            self.unlink_inode(&t, is_dir)?;
+            self.unlink_inode(&t, dst_dir)?;
         }
         Ok(())
     }
