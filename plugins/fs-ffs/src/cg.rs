@@ -373,3 +373,72 @@ impl Cg {
         cs
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::superblock::{test_raw, Superblock};
+
+    fn group() -> (Superblock, Cg) {
+        let sb = Superblock::parse(&test_raw(true), 8192, 8000 * 1024).unwrap();
+        let mut raw = vec![0u8; 8192];
+        put_u32(&mut raw, O_MAGIC, CG_MAGIC);
+        put_u32(&mut raw, O_NDBLK, 4096);
+        put_u32(&mut raw, O_IUSEDOFF, 168);
+        put_u32(&mut raw, O_FREEOFF, 176);
+        put_u32(&mut raw, O_INITEDIBLK, 64);
+        let mut cg = Cg::parse(&sb, 0, raw).unwrap();
+        for f in 48..4096 {
+            set_bit(&mut cg.raw[176..], f, true);
+        }
+        cg.finish(0);
+        (sb, cg)
+    }
+
+    #[test]
+    fn counts_follow_every_change_and_match_a_recount() {
+        let (_, mut cg) = group();
+        assert_eq!((cg.cs().nbfree, cg.cs().nffree), (506, 0));
+        assert!(cg.set_frags(48, 8, false), "a whole block");
+        assert!(!cg.set_frags(48, 1, false), "already used");
+        assert!(
+            cg.set_frags(56, 3, false),
+            "three fragments of a free block"
+        );
+        assert_eq!((cg.cs().nbfree, cg.cs().nffree), (504, 5));
+        assert_eq!(cg.find_frag_run(2, 0), Some(59));
+        assert_eq!(cg.find_frag_run(6, 0), None);
+        assert_eq!(cg.find_free_block(0), Some(8));
+        assert!(cg.set_frags(57, 1, true));
+        assert_eq!(
+            cg.find_frag_run(1, 0),
+            Some(57),
+            "the smallest run that fits"
+        );
+        assert!(!cg.set_frags(60, 8, false), "never across a block");
+        assert!(cg.set_inode(5, true, true));
+        assert!(!cg.set_inode(5, true, true));
+        assert_eq!(cg.find_free_inode(5), Some(6));
+        let before = cg.cs();
+        let recount = cg.finish(1);
+        assert_eq!(before, recount);
+        assert_eq!((recount.ndir, recount.nifree), (1, 63));
+        assert_eq!(i32_at(&cg.raw, O_FRSUM + 4), 1, "one run of one fragment");
+        assert_eq!(i32_at(&cg.raw, O_FRSUM + 4 * 5), 1, "one run of five");
+    }
+
+    #[test]
+    fn bad_groups_are_refused() {
+        let (sb, cg) = group();
+        let mut raw = cg.raw.clone();
+        put_u32(&mut raw, O_MAGIC, 1);
+        assert!(Cg::parse(&sb, 0, raw).is_err());
+        let mut raw = cg.raw.clone();
+        put_u32(&mut raw, O_FREEOFF, 8000);
+        assert!(Cg::parse(&sb, 0, raw).is_err());
+        assert!(
+            Cg::parse(&sb, 1, cg.raw.clone()).is_err(),
+            "wrong group number"
+        );
+    }
+}
