@@ -1,0 +1,52 @@
+//! The device a file system lives on, seen through checked reads and
+//! writes: a short read, or an access past the end, is EIO; writes to a
+//! read-only mount are EROFS.
+
+use rump_plugin_api::vfs::DeviceObj;
+use rump_plugin_api::{Errno, KResult};
+
+pub struct Disk {
+    dev: DeviceObj,
+    size: u64,
+}
+
+impl Disk {
+    pub fn new(dev: DeviceObj) -> Disk {
+        let size = dev.size();
+        Disk { dev, size }
+    }
+
+    /// The device's size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Exactly `len` bytes at `off`.
+    pub fn read(&self, off: u64, len: usize) -> KResult<Vec<u8>> {
+        if off
+            .checked_add(len as u64)
+            .is_none_or(|end| end > self.size)
+        {
+            return Err(Errno::EIO);
+        }
+        let v: Vec<u8> = self.dev.read_at(off, len).into_result()?.into();
+        if v.len() != len {
+            return Err(Errno::EIO);
+        }
+        Ok(v)
+    }
+
+    pub fn write(&self, off: u64, data: &[u8]) -> KResult<()> {
+        if off
+            .checked_add(data.len() as u64)
+            .is_none_or(|end| end > self.size)
+        {
+            return Err(Errno::EIO);
+        }
+        self.dev.write_at(off, data.into()).into_result()
+    }
+
+    pub fn flush(&self) -> KResult<()> {
+        self.dev.flush().into_result()
+    }
+}

@@ -1,0 +1,64 @@
+//! Memory a mount keeps (in-core inodes, cached cylinder groups, the
+//! summary array) is charged to the kernel's accountant, the `-r`
+//! limit; a refused charge is ENOMEM.
+
+use parking_lot::Mutex;
+use rump_plugin_api::{Errno, KResult};
+
+/// What one in-core inode costs.
+pub const INODE_COST: u64 = 512;
+
+/// A mount's account with the kernel.
+#[derive(Default)]
+pub struct Mem {
+    charged: Mutex<u64>,
+}
+
+impl Mem {
+    pub fn reserve(&self, bytes: u64) -> KResult<()> {
+        let mut c = self.charged.lock();
+        if let Some(k) = rump_plugin_api::kernel::try_kernel() {
+            k.mem_reserve(bytes).map_err(|_| Errno::ENOMEM)?;
+        }
+        *c += bytes;
+        Ok(())
+    }
+
+    pub fn release(&self, bytes: u64) {
+        let mut c = self.charged.lock();
+        let bytes = bytes.min(*c);
+        *c -= bytes;
+        if let Some(k) = rump_plugin_api::kernel::try_kernel() {
+            k.mem_release(bytes);
+        }
+    }
+
+    /// Bytes charged now.
+    pub fn charged(&self) -> u64 {
+        *self.charged.lock()
+    }
+}
+
+impl Drop for Mem {
+    fn drop(&mut self) {
+        let c = *self.charged.get_mut();
+        if c > 0 {
+            if let Some(k) = rump_plugin_api::kernel::try_kernel() {
+                k.mem_release(c);
+            }
+        }
+    }
+}
+
+/// Logs a message in the kernel log (nothing in unit tests).
+pub fn log_warn(msg: &str) {
+    if let Some(k) = rump_plugin_api::kernel::try_kernel() {
+        k.warn(msg);
+    }
+}
+
+pub fn log_info(msg: &str) {
+    if let Some(k) = rump_plugin_api::kernel::try_kernel() {
+        k.info(msg);
+    }
+}
