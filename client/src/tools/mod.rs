@@ -10,6 +10,7 @@ mod common;
 mod copy;
 mod cp;
 mod df;
+pub mod fsck_ffs;
 mod fsops;
 mod get;
 pub mod getopt;
@@ -23,12 +24,14 @@ mod modstat;
 mod modunload;
 mod mount;
 mod mv;
+mod newfs;
 mod numbers;
 mod put;
 mod rm;
 mod rmdir;
 mod stat;
 mod sysctl;
+pub mod ufs;
 mod umount;
 
 use crate::{Client, ConnectError};
@@ -43,6 +46,7 @@ pub const TOOLS: &[(&str, ToolMain)] = &[
     ("chown", chown::main),
     ("cp", cp::main),
     ("df", df::main),
+    ("fsck_ffs", fsck_ffs::main),
     ("get", get::main),
     ("halt", halt::main),
     ("ln", ln::main),
@@ -53,6 +57,7 @@ pub const TOOLS: &[(&str, ToolMain)] = &[
     ("modunload", modunload::main),
     ("mount", mount::main),
     ("mv", mv::main),
+    ("newfs", newfs::main),
     ("put", put::main),
     ("rm", rm::main),
     ("rmdir", rmdir::main),
