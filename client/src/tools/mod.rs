@@ -25,6 +25,7 @@ mod modunload;
 mod mount;
 mod mv;
 mod newfs;
+mod newfs_ext2fs;
 mod numbers;
 mod put;
 mod rm;
@@ -58,6 +59,7 @@ pub const TOOLS: &[(&str, ToolMain)] = &[
     ("mount", mount::main),
     ("mv", mv::main),
     ("newfs", newfs::main),
+    ("newfs_ext2fs", newfs_ext2fs::main),
     ("put", put::main),
     ("rm", rm::main),
     ("rmdir", rmdir::main),
