@@ -23,6 +23,7 @@ mod modstat;
 mod modunload;
 mod mount;
 mod mv;
+mod newfs_msdos;
 mod numbers;
 mod put;
 mod rm;
@@ -53,6 +54,7 @@ pub const TOOLS: &[(&str, ToolMain)] = &[
     ("modunload", modunload::main),
     ("mount", mount::main),
     ("mv", mv::main),
+    ("newfs_msdos", newfs_msdos::main),
     ("put", put::main),
     ("rm", rm::main),
     ("rmdir", rmdir::main),

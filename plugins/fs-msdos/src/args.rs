@@ -124,7 +124,10 @@ mod tests {
         };
         let (o, spec) = Options::parse(&a.encode()).unwrap();
         assert_eq!(spec, 0x1000);
-        assert_eq!((o.uid, o.gid, o.mask, o.dirmask, o.gmtoff), (5, 6, 0o644, 0o755, 3600));
+        assert_eq!(
+            (o.uid, o.gid, o.mask, o.dirmask, o.gmtoff),
+            (5, 6, 0o644, 0o755, 3600)
+        );
         assert!(o.long_names() && o.win95());
         let back = MsdosfsArgs::decode(&o.getargs());
         assert_eq!((back.fspec, back.version, back.mask), (0, 3, 0o644));

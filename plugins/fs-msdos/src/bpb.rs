@@ -236,16 +236,32 @@ pub mod tests {
     #[test]
     fn nonsense_is_einval() {
         let good = fat16_boot();
-        let cases: Vec<(usize, u8)> = vec![(510, 0), (12, 0), (13, 3), (13, 0), (16, 0), (14, 0), (22, 0)];
+        let cases: Vec<(usize, u8)> = vec![
+            (510, 0),
+            (12, 0),
+            (13, 3),
+            (13, 0),
+            (16, 0),
+            (14, 0),
+            (22, 0),
+        ];
         for (off, v) in cases {
             let mut b = good.clone();
             b[off] = v;
             if off == 14 {
                 b[15] = 0;
             }
-            assert_eq!(Geometry::parse(&b, 20000 * 512), Err(Errno::EINVAL), "byte {off}");
+            assert_eq!(
+                Geometry::parse(&b, 20000 * 512),
+                Err(Errno::EINVAL),
+                "byte {off}"
+            );
         }
-        assert_eq!(Geometry::parse(&good, 1024), Err(Errno::EINVAL), "metadata past the end");
+        assert_eq!(
+            Geometry::parse(&good, 1024),
+            Err(Errno::EINVAL),
+            "metadata past the end"
+        );
         assert_eq!(Geometry::parse(&good[..100], 1 << 20), Err(Errno::EINVAL));
     }
 }

@@ -4,11 +4,15 @@
 //! (growing a directory by zeroed clusters; ENOSPC when the fixed root
 //! or the 65536-slot limit is reached).
 
-use crate::dirent::{is_lfn, lfn_parse, ShortEntry, ATTR_LFN, ATTR_VOLUME, SLOT, SLOT_DELETED, SLOT_END};
+use crate::dirent::{
+    is_lfn, lfn_parse, ShortEntry, ATTR_LFN, ATTR_VOLUME, SLOT, SLOT_DELETED, SLOT_END,
+};
 use crate::dirent::{LCASE_BASE, LCASE_EXT};
 use crate::fat::Fat;
 use crate::fs::Fs;
-use crate::names::{checksum, fold, from_utf16, short_name, short_to_unix, trimmed, Fit, ShortName};
+use crate::names::{
+    checksum, fold, from_utf16, short_name, short_to_unix, trimmed, Fit, ShortName,
+};
 use rump_plugin_api::{Errno, KResult};
 
 /// The most slots a directory may have.
@@ -111,7 +115,9 @@ pub fn list(buf: &DirBuf, long_names: bool, lower_short: bool) -> Vec<Item> {
                 });
             } else {
                 run = match run.take() {
-                    Some((rsum, want, first, mut parts)) if want == ord && ord >= 1 && rsum == sum => {
+                    Some((rsum, want, first, mut parts))
+                        if want == ord && ord >= 1 && rsum == sum =>
+                    {
                         parts[ord as usize - 1] = units;
                         Some((rsum, ord - 1, first, parts))
                     }
@@ -126,7 +132,9 @@ pub fn list(buf: &DirBuf, long_names: bool, lower_short: bool) -> Vec<Item> {
             continue;
         }
         let short = e.name();
-        if short[0] == b'.' && (short[1..] == [b' '; 10] || (short[1] == b'.' && short[2..] == [b' '; 9])) {
+        if short[0] == b'.'
+            && (short[1..] == [b' '; 10] || (short[1] == b'.' && short[2..] == [b' '; 9]))
+        {
             continue;
         }
         let mut place = Place {
@@ -176,7 +184,9 @@ pub fn list(buf: &DirBuf, long_names: bool, lower_short: bool) -> Vec<Item> {
 /// lost nothing).
 pub fn find<'a>(items: &'a [Item], name: &[u8]) -> Option<&'a Item> {
     let want = fold(trimmed(name));
-    let short = short_name(name, 0).filter(|(_, fit)| *fit != Fit::Lossy).map(|(s, _)| s);
+    let short = short_name(name, 0)
+        .filter(|(_, fit)| *fit != Fit::Lossy)
+        .map(|(s, _)| s);
     items.iter().find(|it| {
         (it.long && fold(&it.name) == want) || short.is_some_and(|s| s == it.entry.name())
     })
@@ -230,7 +240,11 @@ impl Fs {
                 j += 1;
             }
             let n = (j - i + 1) as u64 * cs;
-            out.extend_from_slice(&self.disk.read(self.geo.cluster_offset(clusters[i]), n as usize)?);
+            out.extend_from_slice(
+                &self
+                    .disk
+                    .read(self.geo.cluster_offset(clusters[i]), n as usize)?,
+            );
             i = j + 1;
         }
         Ok(out)
@@ -260,7 +274,8 @@ impl Fs {
         while a < end {
             // Stop at the end of the cluster (or root) holding `a`.
             let b = end.min((a / unit + 1) * unit);
-            self.disk.write(self.slot_offset(buf, a / SLOT), &buf.bytes[a..b])?;
+            self.disk
+                .write(self.slot_offset(buf, a / SLOT), &buf.bytes[a..b])?;
             a = b;
         }
         Ok(())
@@ -284,7 +299,12 @@ impl Fs {
 
     /// Puts `slots` into `buf` at the first run of free slots that holds
     /// them, growing the directory if it must; ENOSPC when it cannot.
-    pub fn add_slots(&self, fat: &mut Fat, buf: &mut DirBuf, slots: &[[u8; SLOT]]) -> KResult<Place> {
+    pub fn add_slots(
+        &self,
+        fat: &mut Fat,
+        buf: &mut DirBuf,
+        slots: &[[u8; SLOT]],
+    ) -> KResult<Place> {
         let n = slots.len();
         let end = buf.end();
         let have = buf.slots();
@@ -394,8 +414,18 @@ mod tests {
         let buf = buf_of(&slots, 16);
         let items = list(&buf, true, false);
         let names: Vec<&[u8]> = items.iter().map(|i| i.name.as_slice()).collect();
-        assert_eq!(names, vec![&b"Long File Name.txt"[..], b"readme", b"OTHER.TXT"]);
-        assert_eq!(items[0].place, Place { dir: DirLoc::Root, first: 0, slot: 2 });
+        assert_eq!(
+            names,
+            vec![&b"Long File Name.txt"[..], b"readme", b"OTHER.TXT"]
+        );
+        assert_eq!(
+            items[0].place,
+            Place {
+                dir: DirLoc::Root,
+                first: 0,
+                slot: 2
+            }
+        );
         assert!(find(&items, b"long file NAME.TXT").is_some());
         assert!(find(&items, b"longfi~1.txt").is_some(), "by short name");
         assert!(find(&items, b"README").is_some());

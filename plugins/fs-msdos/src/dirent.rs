@@ -85,7 +85,11 @@ impl ShortEntry {
 
     pub fn set_cluster(&mut self, c: u32, kind: FatType) {
         self.0[26..28].copy_from_slice(&(c as u16).to_le_bytes());
-        let hi = if kind == FatType::Fat32 { (c >> 16) as u16 } else { 0 };
+        let hi = if kind == FatType::Fat32 {
+            (c >> 16) as u16
+        } else {
+            0
+        };
         self.0[20..22].copy_from_slice(&hi.to_le_bytes());
     }
 
@@ -198,7 +202,11 @@ mod tests {
         e.set_cluster(0x2345, FatType::Fat16);
         assert_eq!(e.0[20..22], [0, 0]);
         assert_eq!(e.size(), 777);
-        let t = DosTime { date: 0x5a21, time: 0x7bcf, hundredths: 150 };
+        let t = DosTime {
+            date: 0x5a21,
+            time: 0x7bcf,
+            hundredths: 150,
+        };
         e.set_ctime(t);
         e.set_mtime(t);
         e.set_adate(t);

@@ -266,7 +266,9 @@ impl Fat {
     pub fn free_chain(&mut self, start: u32) {
         let mut c = start;
         let mut steps = 0u64;
-        while (FIRST_CLUSTER..=self.max_cluster).contains(&c) && steps <= u64::from(self.max_cluster) {
+        while (FIRST_CLUSTER..=self.max_cluster).contains(&c)
+            && steps <= u64::from(self.max_cluster)
+        {
             let next = self.get(c);
             if next == 0 {
                 break;
@@ -393,9 +395,17 @@ mod tests {
         fat.set(3, 2);
         assert_eq!(fat.chain(2, u32::MAX), Err(Errno::EIO), "a loop");
         fat.set(3, 0);
-        assert_eq!(fat.chain(2, u32::MAX), Err(Errno::EIO), "into a free cluster");
+        assert_eq!(
+            fat.chain(2, u32::MAX),
+            Err(Errno::EIO),
+            "into a free cluster"
+        );
         fat.set(3, 0xfff7);
-        assert_eq!(fat.chain(2, u32::MAX), Err(Errno::EIO), "into a bad cluster");
+        assert_eq!(
+            fat.chain(2, u32::MAX),
+            Err(Errno::EIO),
+            "into a bad cluster"
+        );
         assert_eq!(fat.chain(1, u32::MAX), Err(Errno::EIO));
         assert_eq!(fat.chain(0, u32::MAX).unwrap(), Vec::<u32>::new());
         fat.free_chain(2);

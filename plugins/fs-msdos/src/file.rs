@@ -43,7 +43,9 @@ impl Fs {
         if want == 0 {
             return Ok(Vec::new());
         }
-        let chain = g.fat.chain(e.cluster(self.kind()), want.min(u64::from(u32::MAX)) as u32)?;
+        let chain = g
+            .fat
+            .chain(e.cluster(self.kind()), want.min(u64::from(u32::MAX)) as u32)?;
         if (chain.len() as u64) < want {
             return Err(Errno::EIO);
         }
@@ -147,12 +149,17 @@ impl Fs {
         let r = (|| {
             let chain = self.grow_chain(&mut g, n, end.max(size))?;
             self.zero_range(&chain, size, off)?;
-            for (dev, len, at) in self.spans(&chain, off, end - off)?.into_iter().scan(0u64, |at, (d, l)| {
-                let here = *at;
-                *at += l;
-                Some((d, l, here))
-            }) {
-                self.disk.write(dev, &data[at as usize..(at + len) as usize])?;
+            for (dev, len, at) in
+                self.spans(&chain, off, end - off)?
+                    .into_iter()
+                    .scan(0u64, |at, (d, l)| {
+                        let here = *at;
+                        *at += l;
+                        Some((d, l, here))
+                    })
+            {
+                self.disk
+                    .write(dev, &data[at as usize..(at + len) as usize])?;
             }
             self.modified(&g, n, end.max(size))
         })();

@@ -64,11 +64,21 @@ pub fn now() -> Timespec {
 
 impl Fs {
     /// Mounts the volume on `disk`.
-    pub fn new(disk: Disk, mut opts: Options, readonly: bool, fsid: u64, source: Vec<u8>) -> KResult<Arc<Fs>> {
+    pub fn new(
+        disk: Disk,
+        mut opts: Options,
+        readonly: bool,
+        fsid: u64,
+        source: Vec<u8>,
+    ) -> KResult<Arc<Fs>> {
         let mut boot_len = 512usize;
         let first = disk.read(0, boot_len)?;
         let bps = u16::from_le_bytes([first[11], first[12]]) as usize;
-        let boot = if bps > boot_len && bps <= 4096 && bps.is_power_of_two() && disk.size() >= bps as u64 {
+        let boot = if bps > boot_len
+            && bps <= 4096
+            && bps.is_power_of_two()
+            && disk.size() >= bps as u64
+        {
             boot_len = bps;
             disk.read(0, boot_len)?
         } else {
@@ -92,7 +102,11 @@ impl Fs {
                 let tmp = Fs::bare(&disk, &geo, root_loc, &fat)?;
                 has_win95_names(&tmp)
             };
-            opts.flags |= if long { MSDOSFSMNT_LONGNAME } else { MSDOSFSMNT_SHORTNAME };
+            opts.flags |= if long {
+                MSDOSFSMNT_LONGNAME
+            } else {
+                MSDOSFSMNT_SHORTNAME
+            };
         }
         let fs = Arc::new(Fs {
             geo,
@@ -150,7 +164,10 @@ impl Fs {
             }
             DirLoc::Chain(c) => {
                 let cl = fat.chain(c, 1)?;
-                disk.read(geo.cluster_offset(*cl.first().ok_or(Errno::EIO)?), geo.csize as usize)?
+                disk.read(
+                    geo.cluster_offset(*cl.first().ok_or(Errno::EIO)?),
+                    geo.csize as usize,
+                )?
             }
         })
     }
@@ -280,7 +297,14 @@ impl Fs {
 
     /// Forgets the table entries of the entry at `place` (its node is
     /// `live`, if in use), as the entry goes away.
-    pub fn forget(&self, g: &mut Inner, place: &Place, id: u64, is_dir: bool, live: Option<&Arc<Node>>) {
+    pub fn forget(
+        &self,
+        g: &mut Inner,
+        place: &Place,
+        id: u64,
+        is_dir: bool,
+        live: Option<&Arc<Node>>,
+    ) {
         g.live.remove(&place.key());
         if g.renamed.remove(&place.key()).is_some() {
             g.ids_charge.shrink(ID_COST);
@@ -335,7 +359,12 @@ impl Fs {
 
     /// A short name for `name` that no entry of `items` has, and whether
     /// a long name must go with it.
-    pub fn unique_short(&self, g: &Inner, items: &[Item], name: &[u8]) -> KResult<(ShortName, bool)> {
+    pub fn unique_short(
+        &self,
+        g: &Inner,
+        items: &[Item],
+        name: &[u8],
+    ) -> KResult<(ShortName, bool)> {
         let (s, fit) = short_name(name, 0).ok_or(Errno::EINVAL)?;
         let long = g.opts.long_names() && fit != Fit::Exact;
         if fit != Fit::Lossy && !short_taken(items, &s) {
@@ -354,12 +383,22 @@ impl Fs {
 
     /// The slots of an entry named `name` with short entry `e` (whose
     /// name is set here).
-    pub fn slots_for(&self, g: &Inner, items: &[Item], name: &[u8], mut e: ShortEntry) -> KResult<Vec<[u8; SLOT]>> {
+    pub fn slots_for(
+        &self,
+        g: &Inner,
+        items: &[Item],
+        name: &[u8],
+        mut e: ShortEntry,
+    ) -> KResult<Vec<[u8; SLOT]>> {
         let units = to_utf16(name).ok_or(Errno::ENAMETOOLONG)?;
         let (short, long) = self.unique_short(g, items, name)?;
         e.set_name(short);
         e.set_case_bits(0);
-        let mut slots = if long { lfn_slots(&units, checksum(&short)) } else { Vec::new() };
+        let mut slots = if long {
+            lfn_slots(&units, checksum(&short))
+        } else {
+            Vec::new()
+        };
         slots.push(e.0);
         Ok(slots)
     }
@@ -383,7 +422,12 @@ impl Fs {
 
     /// Finds `name` in directory `dir`: its directory buffer, listing
     /// and entry.
-    fn find_in(&self, g: &Inner, dir: &Node, name: &[u8]) -> KResult<(DirBuf, Vec<Item>, Option<Item>)> {
+    fn find_in(
+        &self,
+        g: &Inner,
+        dir: &Node,
+        name: &[u8],
+    ) -> KResult<(DirBuf, Vec<Item>, Option<Item>)> {
         if dir.st.lock().unlinked {
             return Ok((
                 DirBuf {
@@ -419,7 +463,14 @@ impl Fs {
 
     /// A new entry `name` in `dir` with attributes `attr` and first
     /// cluster `cluster`.
-    fn add(&self, g: &mut Inner, dir: &Arc<Node>, name: &[u8], attr: u8, cluster: u32) -> KResult<Arc<Node>> {
+    fn add(
+        &self,
+        g: &mut Inner,
+        dir: &Arc<Node>,
+        name: &[u8],
+        attr: u8,
+        cluster: u32,
+    ) -> KResult<Arc<Node>> {
         let (mut buf, items, hit) = self.find_in(g, dir, name)?;
         if dir.st.lock().unlinked {
             return Err(Errno::ENOENT);
@@ -463,7 +514,11 @@ impl Fs {
         if VType::from_mode(mode) != VType::Reg {
             return Err(Errno::EINVAL);
         }
-        let attr = if mode & 0o200 != 0 { ATTR_ARCHIVE } else { ATTR_ARCHIVE | ATTR_READONLY };
+        let attr = if mode & 0o200 != 0 {
+            ATTR_ARCHIVE
+        } else {
+            ATTR_ARCHIVE | ATTR_READONLY
+        };
         let r = self.add(&mut g, dir, name, attr, 0);
         self.commit(&mut g)?;
         r
@@ -485,12 +540,17 @@ impl Fs {
         let c = g.fat.alloc(1, None)?[0];
         let made = (|| {
             let parent_cluster = match self.loc_of(dir)? {
-                DirLoc::Chain(p) if p != self.geo.root_cluster || self.kind() != FatType::Fat32 => p,
+                DirLoc::Chain(p) if p != self.geo.root_cluster || self.kind() != FatType::Fat32 => {
+                    p
+                }
                 _ => 0,
             };
             let mut block = vec![0u8; self.geo.csize as usize];
             let t = to_dos(now(), g.opts.gmtoff);
-            for (i, (n, cl)) in [(*b".          ", c), (*b"..         ", parent_cluster)].iter().enumerate() {
+            for (i, (n, cl)) in [(*b".          ", c), (*b"..         ", parent_cluster)]
+                .iter()
+                .enumerate()
+            {
                 let mut e = ShortEntry::new(*n, ATTR_DIRECTORY);
                 e.set_cluster(*cl, self.kind());
                 e.set_mtime(t);
@@ -615,7 +675,11 @@ impl Fs {
             }
             out.push(DirEntry {
                 fileno: self.id_of(&g, &it),
-                dtype: if it.entry.is_dir() { dt_dir } else { VType::Reg.dtype() },
+                dtype: if it.entry.is_dir() {
+                    dt_dir
+                } else {
+                    VType::Reg.dtype()
+                },
                 name: it.name.into(),
                 next: i64::from(it.place.slot) + 3,
             });
@@ -641,8 +705,16 @@ impl Fs {
         let g = self.lock()?;
         let st = n.st.lock();
         let e = st.entry;
-        let perm = if e.attr() & ATTR_READONLY != 0 { 0o555 } else { 0o777 };
-        let (ty, mask) = if n.is_dir { (S_IFDIR, g.opts.dirmask) } else { (S_IFREG, g.opts.mask) };
+        let perm = if e.attr() & ATTR_READONLY != 0 {
+            0o555
+        } else {
+            0o777
+        };
+        let (ty, mask) = if n.is_dir {
+            (S_IFDIR, g.opts.dirmask)
+        } else {
+            (S_IFREG, g.opts.mask)
+        };
         let mut mode = ty | (perm & mask);
         let mut flags = 0;
         if e.attr() & ATTR_ARCHIVE == 0 {
@@ -685,7 +757,9 @@ impl Fs {
     /// none of it (silently).
     pub fn setattr(&self, n: &Arc<Node>, a: &SetAttr) -> KResult<()> {
         let mut g = self.lock()?;
-        if a.uid.into_option().is_some_and(|u| u != g.opts.uid) || a.gid.into_option().is_some_and(|x| x != g.opts.gid) {
+        if a.uid.into_option().is_some_and(|u| u != g.opts.uid)
+            || a.gid.into_option().is_some_and(|x| x != g.opts.gid)
+        {
             return Err(Errno::EINVAL);
         }
         if n.is_dir {
@@ -694,7 +768,11 @@ impl Fs {
             }
             return Ok(());
         }
-        let changes = a.size.is_some() || a.atime.is_some() || a.mtime.is_some() || a.mode.is_some() || a.flags.is_some();
+        let changes = a.size.is_some()
+            || a.atime.is_some()
+            || a.mtime.is_some()
+            || a.mode.is_some()
+            || a.flags.is_some();
         if !changes {
             return Ok(());
         }
@@ -719,11 +797,19 @@ impl Fs {
             st.entry.set_attr(attr);
         }
         if let Some(m) = a.mode.into_option() {
-            let attr = if m & 0o200 != 0 { st.entry.attr() & !ATTR_READONLY } else { st.entry.attr() | ATTR_READONLY };
+            let attr = if m & 0o200 != 0 {
+                st.entry.attr() & !ATTR_READONLY
+            } else {
+                st.entry.attr() | ATTR_READONLY
+            };
             st.entry.set_attr(attr);
         }
         if let Some(f) = a.flags.into_option() {
-            let attr = if f & SF_ARCHIVED != 0 { st.entry.attr() & !ATTR_ARCHIVE } else { st.entry.attr() | ATTR_ARCHIVE };
+            let attr = if f & SF_ARCHIVED != 0 {
+                st.entry.attr() & !ATTR_ARCHIVE
+            } else {
+                st.entry.attr() | ATTR_ARCHIVE
+            };
             st.entry.set_attr(attr);
         }
         if let Some(p) = st.place {

@@ -8,7 +8,9 @@ use crate::fs::Fs;
 use crate::vnode::MsdosVnode;
 use rump_plugin_api::abi::limits::MAXPATHLEN;
 use rump_plugin_api::abi::mount::{MsdosfsArgs, MNT_RDONLY};
-use rump_plugin_api::vfs::{mount_obj, FsStats, FsType, Mount, MountArgs, MountEnv, MountObj, VnodeObj};
+use rump_plugin_api::vfs::{
+    mount_obj, FsStats, FsType, Mount, MountArgs, MountEnv, MountObj, VnodeObj,
+};
 use rump_plugin_api::{Errno, KResult};
 use std::sync::Arc;
 

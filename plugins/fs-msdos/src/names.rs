@@ -181,22 +181,40 @@ mod tests {
 
     #[test]
     fn short_names_as_windows_makes_them() {
-        assert_eq!(short_name(b"FOO.TXT", 0), Some((sn("FOO     TXT"), Fit::Exact)));
-        assert_eq!(short_name(b"foo.txt", 0), Some((sn("FOO     TXT"), Fit::Converted)));
+        assert_eq!(
+            short_name(b"FOO.TXT", 0),
+            Some((sn("FOO     TXT"), Fit::Exact))
+        );
+        assert_eq!(
+            short_name(b"foo.txt", 0),
+            Some((sn("FOO     TXT"), Fit::Converted))
+        );
         assert_eq!(short_name(b"README", 0), Some((sn("README"), Fit::Exact)));
         assert_eq!(
             short_name(b"Long File Name.html", 1),
             Some((sn("LONGFI~1HTM"), Fit::Lossy))
         );
         assert_eq!(short_name(b"Long File Name.html", 0).unwrap().1, Fit::Lossy);
-        assert_eq!(short_name(b".bashrc", 2), Some((sn("BASHRC~2"), Fit::Lossy)));
+        assert_eq!(
+            short_name(b".bashrc", 2),
+            Some((sn("BASHRC~2"), Fit::Lossy))
+        );
         assert_eq!(short_name(b"a.b.c", 1), Some((sn("AB~1    C"), Fit::Lossy)));
         assert_eq!(short_name(b"x", 123456), Some((sn("X~123456"), Fit::Lossy)));
-        assert_eq!(short_name(b"abcdefgh", 10), Some((sn("ABCDE~10"), Fit::Lossy)));
+        assert_eq!(
+            short_name(b"abcdefgh", 10),
+            Some((sn("ABCDE~10"), Fit::Lossy))
+        );
         assert_eq!(short_name(b"x", 1234567), None);
         assert_eq!(short_name(b"...", 0), None);
-        assert_eq!(short_name(b"trailing.", 0), Some((sn("TRAILING"), Fit::Converted)));
-        assert_eq!(short_name("é.txt".as_bytes(), 1), Some((sn("_~1     TXT"), Fit::Lossy)));
+        assert_eq!(
+            short_name(b"trailing.", 0),
+            Some((sn("TRAILING"), Fit::Converted))
+        );
+        assert_eq!(
+            short_name("é.txt".as_bytes(), 1),
+            Some((sn("_~1     TXT"), Fit::Lossy))
+        );
     }
 
     #[test]

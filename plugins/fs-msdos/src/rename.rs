@@ -12,14 +12,27 @@ use rump_plugin_api::{Errno, KResult};
 use std::sync::Arc;
 
 impl Fs {
-    pub fn rename(&self, from_dir: &Arc<Node>, from: &[u8], to_dir: &Arc<Node>, to: &[u8]) -> KResult<()> {
+    pub fn rename(
+        &self,
+        from_dir: &Arc<Node>,
+        from: &[u8],
+        to_dir: &Arc<Node>,
+        to: &[u8],
+    ) -> KResult<()> {
         let mut g = self.lock_rw()?;
         let r = self.rename_locked(&mut g, from_dir, from, to_dir, to);
         self.commit(&mut g)?;
         r
     }
 
-    fn rename_locked(&self, g: &mut Inner, from_dir: &Arc<Node>, from: &[u8], to_dir: &Arc<Node>, to: &[u8]) -> KResult<()> {
+    fn rename_locked(
+        &self,
+        g: &mut Inner,
+        from_dir: &Arc<Node>,
+        from: &[u8],
+        to_dir: &Arc<Node>,
+        to: &[u8],
+    ) -> KResult<()> {
         if !from_dir.is_dir || !to_dir.is_dir {
             return Err(Errno::ENOTDIR);
         }
@@ -30,7 +43,9 @@ impl Fs {
         let to_loc = self.loc_of(to_dir)?;
         let buf = self.read_dir(&g.fat, from_loc)?;
         let items = self.listing(g, &buf);
-        let src = crate::dir::find(&items, from).cloned().ok_or(Errno::ENOENT)?;
+        let src = crate::dir::find(&items, from)
+            .cloned()
+            .ok_or(Errno::ENOENT)?;
         let src_is_dir = src.entry.is_dir();
         let tbuf = self.read_dir(&g.fat, to_loc)?;
         let titems = self.listing(g, &tbuf);
@@ -90,7 +105,13 @@ impl Fs {
     }
 
     /// Moves the table entries of `src` to `to`; the file keeps `id`.
-    fn forget_moved(&self, g: &mut Inner, src: &Item, to: &crate::dir::Place, id: u64) -> KResult<()> {
+    fn forget_moved(
+        &self,
+        g: &mut Inner,
+        src: &Item,
+        to: &crate::dir::Place,
+        id: u64,
+    ) -> KResult<()> {
         let node = self.live_at(g, &src.place);
         self.forget(g, &src.place, id, src.entry.is_dir(), None);
         if !src.entry.is_dir() {
@@ -112,7 +133,12 @@ impl Fs {
             return Err(Errno::EIO);
         }
         let off = self.geo.cluster_offset(c) + SLOT as u64;
-        let mut e = ShortEntry(self.disk.read(off, SLOT)?.try_into().map_err(|_| Errno::EIO)?);
+        let mut e = ShortEntry(
+            self.disk
+                .read(off, SLOT)?
+                .try_into()
+                .map_err(|_| Errno::EIO)?,
+        );
         if &e.name()[..2] != b".." {
             return Ok(());
         }

@@ -62,7 +62,9 @@ pub fn to_dos(t: Timespec, gmtoff: i32) -> DosTime {
     let secs = local.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     let date = (((y - 1980) as u16) << 9) | ((m as u16) << 5) | d as u16;
-    let time = (((secs / 3600) as u16) << 11) | ((((secs / 60) % 60) as u16) << 5) | ((secs % 60) / 2) as u16;
+    let time = (((secs / 3600) as u16) << 11)
+        | ((((secs / 60) % 60) as u16) << 5)
+        | ((secs % 60) / 2) as u16;
     let hundredths = ((secs % 2) * 100 + nsec / 10_000_000) as u8;
     DosTime {
         date,
@@ -117,7 +119,14 @@ mod tests {
         assert_eq!(from_dos(to_dos(ts(0, 0), 0), 0), ts(DOS_EPOCH, 0));
         let last = from_dos(to_dos(ts(i64::MAX / 2, 0), 0), 0);
         assert_eq!(last, ts(DOS_LAST, 0));
-        let junk = from_dos(DosTime { date: 0, time: 0xffff, hundredths: 255 }, 0);
+        let junk = from_dos(
+            DosTime {
+                date: 0,
+                time: 0xffff,
+                hundredths: 255,
+            },
+            0,
+        );
         assert!(junk.sec >= DOS_EPOCH);
     }
 }

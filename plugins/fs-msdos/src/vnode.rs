@@ -10,7 +10,9 @@ use rump_plugin_api::abi::fcntl::{
 };
 use rump_plugin_api::abi::limits::MAXPATHLEN;
 use rump_plugin_api::abi::stat::Stat;
-use rump_plugin_api::vfs::{downcast_vnode, vnode_obj, DirEntry, SetAttr, VType, Vnode, VnodeObj, Written};
+use rump_plugin_api::vfs::{
+    downcast_vnode, vnode_obj, DirEntry, SetAttr, VType, Vnode, VnodeObj, Written,
+};
 use rump_plugin_api::{Errno, KResult};
 use std::sync::Arc;
 
@@ -23,7 +25,10 @@ pub struct MsdosVnode {
 impl MsdosVnode {
     /// The VFS's handle on `node`.
     pub fn obj(fs: &Arc<Fs>, node: Arc<Node>) -> VnodeObj {
-        vnode_obj(Arc::new(MsdosVnode { fs: fs.clone(), node }))
+        vnode_obj(Arc::new(MsdosVnode {
+            fs: fs.clone(),
+            node,
+        }))
     }
 
     /// The node behind `obj` if it is a vnode of this same mount; EXDEV
