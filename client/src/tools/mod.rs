@@ -26,6 +26,7 @@ mod mount;
 mod mv;
 mod newfs;
 mod newfs_ext2fs;
+mod newfs_msdos;
 mod numbers;
 mod put;
 mod rm;
@@ -60,6 +61,7 @@ pub const TOOLS: &[(&str, ToolMain)] = &[
     ("mv", mv::main),
     ("newfs", newfs::main),
     ("newfs_ext2fs", newfs_ext2fs::main),
+    ("newfs_msdos", newfs_msdos::main),
     ("put", put::main),
     ("rm", rm::main),
     ("rmdir", rmdir::main),
