@@ -1,5 +1,5 @@
 //! mount(2) and unmount(2) flags, and the argument structures of the file
-//! systems: `tmpfs_args`, `ufs_args`, `msdosfs_args`.
+//! systems: `tmpfs_args`, `ufs_args`, `msdosfs_args`, `iso_args`.
 
 use crate::bytes::{Reader, Writer};
 
@@ -141,6 +141,45 @@ impl MsdosfsArgs {
     }
 }
 
+/// `iso_args` (144 bytes): the device path's address, an unused `struct
+/// export_args30` (bytes 8 to 136) and ISOFSMNT_* flags at 136.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IsoArgs {
+    pub fspec: u64,
+    pub flags: i32,
+}
+
+impl IsoArgs {
+    pub const SIZE: usize = 144;
+
+    pub fn encode(&self) -> [u8; Self::SIZE] {
+        let mut b = [0u8; Self::SIZE];
+        Writer::new(&mut b).u64(0, self.fspec).i32(136, self.flags);
+        b
+    }
+
+    pub fn decode(b: &[u8]) -> Self {
+        let r = Reader::new(b);
+        IsoArgs {
+            fspec: r.u64(0),
+            flags: r.i32(136),
+        }
+    }
+}
+
+/// cd9660: ignore Rock Ridge.
+pub const ISOFSMNT_NORRIP: i32 = 0x01;
+/// cd9660: show version numbers (`;1`) and keep every version.
+pub const ISOFSMNT_GENS: i32 = 0x02;
+/// cd9660: take modes and owners from extended attribute records.
+pub const ISOFSMNT_EXTATT: i32 = 0x04;
+/// cd9660: ignore Joliet.
+pub const ISOFSMNT_NOJOLIET: i32 = 0x08;
+/// cd9660: keep plain ISO 9660 names in upper case.
+pub const ISOFSMNT_NOCASETRANS: i32 = 0x10;
+/// cd9660: match Rock Ridge names without regard to case.
+pub const ISOFSMNT_RRCASEINS: i32 = 0x20;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +198,19 @@ mod tests {
         assert_eq!(b[8], 100);
         assert_eq!(&b[32..34], &[0xff, 0x03]);
         assert_eq!(TmpfsArgs::decode(&b), a);
+    }
+
+    #[test]
+    fn iso_args_layout() {
+        let a = IsoArgs {
+            fspec: 0x1122_3344_5566_7788,
+            flags: ISOFSMNT_NORRIP | ISOFSMNT_RRCASEINS,
+        };
+        let b = a.encode();
+        assert_eq!(b.len(), 144);
+        assert_eq!(&b[..8], &0x1122_3344_5566_7788u64.to_le_bytes());
+        assert_eq!(&b[136..140], &[0x21, 0, 0, 0]);
+        assert!(b[8..136].iter().all(|&x| x == 0));
+        assert_eq!(IsoArgs::decode(&b), a);
     }
 }

@@ -119,19 +119,13 @@ const GENERIC_WORDS: &[OptWord] = &[
     ("groupquota", false, 0),
 ];
 
-const ISOFSMNT_NORRIP: i32 = 1;
-const ISOFSMNT_GENS: i32 = 2;
-const ISOFSMNT_EXTATT: i32 = 4;
-const ISOFSMNT_NOJOLIET: i32 = 8;
-const ISOFSMNT_NOCASETRANS: i32 = 16;
-const ISOFSMNT_RRCASEINS: i32 = 32;
-
 const CD9660_WORDS: &[OptWord] = &[
     ("extatt", false, ISOFSMNT_EXTATT),
     ("gens", false, ISOFSMNT_GENS),
     ("maplcase", true, ISOFSMNT_NOCASETRANS),
     ("casetrans", true, ISOFSMNT_NOCASETRANS),
     ("joliet", true, ISOFSMNT_NOJOLIET),
+    ("nrr", false, ISOFSMNT_NORRIP),
     ("rrip", true, ISOFSMNT_NORRIP),
     ("rrcaseins", false, ISOFSMNT_RRCASEINS),
 ];
@@ -152,10 +146,6 @@ const MSDOS_WORDS: &[OptWord] = &[
     ("gemdosfs", false, MSDOSFSMNT_GEMDOSFS),
     ("utf8", false, MSDOSFSMNT_UTF8),
 ];
-
-/// The size of `struct iso_args` and the offset of its flags.
-const ISO_ARGS_SIZE: usize = 144;
-const ISO_FLAGS_AT: usize = 136;
 
 /// What the -o words and switches asked for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -521,11 +511,12 @@ fn mount_cd9660(client: &Client, o: &MountOpts, special: &str, node: &str) -> Re
 }
 
 /// `struct iso_args` for a special path string and ISOFSMNT_* flags.
-fn iso_args(spec: &[u8], flags: i32) -> [u8; ISO_ARGS_SIZE] {
-    let mut b = [0u8; ISO_ARGS_SIZE];
-    b[..8].copy_from_slice(&address_of(spec));
-    b[ISO_FLAGS_AT..ISO_FLAGS_AT + 4].copy_from_slice(&flags.to_le_bytes());
-    b
+fn iso_args(spec: &[u8], flags: i32) -> [u8; IsoArgs::SIZE] {
+    IsoArgs {
+        fspec: spec.as_ptr() as u64,
+        flags,
+    }
+    .encode()
 }
 
 /// A -t list: "ffs,tmpfs" selects those types, "noffs,tmpfs" all others.
@@ -669,6 +660,7 @@ mod tests {
             opts("nocasetrans", "cd9660", 0).unwrap().fs_flags,
             ISOFSMNT_NOCASETRANS
         );
+        assert_eq!(opts("nrr", "cd9660", 0).unwrap().fs_flags, ISOFSMNT_NORRIP);
         let spec = cstring(b"/dev/cd0a");
         let b = iso_args(&spec, ISOFSMNT_NORRIP);
         assert_eq!(b.len(), 144);

@@ -1,0 +1,1 @@
+//! Whole-volume tests on images built in memory.
