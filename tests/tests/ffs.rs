@@ -104,7 +104,10 @@ fn setup_with(version: u32) -> Setup {
     let img = empty_image(&scratch, version);
     let s = start_on(scratch, img);
     if let Err(e) = mount(&s.client, 0) {
-        panic!("mount ffs: {e:?}: {}", std::fs::read_to_string(&s.log).unwrap_or_default());
+        panic!(
+            "mount ffs: {e:?}: {}",
+            std::fs::read_to_string(&s.log).unwrap_or_default()
+        );
     }
     s
 }
@@ -516,7 +519,11 @@ fn sparse_file_past_the_double_indirect_blocks() {
     assert!(back[..5000].iter().all(|&b| b == 0) && back[5000..] == data[..]);
     assert!(c.statvfs(b"/mnt").unwrap().bfree < before.bfree);
     c.close(fd).unwrap();
-    assert_eq!(c.statvfs(b"/mnt").unwrap().bfree, before.bfree, "freed at the last close");
+    assert_eq!(
+        c.statvfs(b"/mnt").unwrap().bfree,
+        before.bfree,
+        "freed at the last close"
+    );
     check_image(&s, &Tree::new());
 }
 
