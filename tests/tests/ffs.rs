@@ -103,7 +103,12 @@ fn setup_with(version: u32) -> Setup {
     let scratch = Scratch::new();
     let img = empty_image(&scratch, version);
     let s = start_on(scratch, img);
-    mount(&s.client, 0).expect("mount ffs");
+    if let Err(e) = mount(&s.client, 0) {
+        panic!(
+            "mount ffs: {e:?}: {}",
+            std::fs::read_to_string(&s.log).unwrap_or_default()
+        );
+    }
     s
 }
 
@@ -502,6 +507,24 @@ fn sparse_file_past_the_double_indirect_blocks() {
     // Truncating gives every block back.
     c.truncate(b"/mnt/sparse", 0).unwrap();
     assert_eq!(c.statvfs(b"/mnt").unwrap().bfree, before.bfree);
+    // A write starting past the end of an empty file, through the
+    // direct blocks into the single indirect ones; an unlinked open file
+    // keeps its blocks until it is closed.
+    let fd = c.open(b"/mnt/sparse", O_RDWR, 0).unwrap();
+    let data = vec![7u8; 100_000];
+    assert_eq!(c.pwrite(fd, &data, 5000).unwrap(), data.len());
+    c.unlink(b"/mnt/sparse").unwrap();
+    let mut back = vec![0u8; 105_000];
+    assert_eq!(c.pread(fd, &mut back, 0).unwrap(), back.len());
+    assert!(back[..5000].iter().all(|&b| b == 0) && back[5000..] == data[..]);
+    assert!(c.statvfs(b"/mnt").unwrap().bfree < before.bfree);
+    c.close(fd).unwrap();
+    assert_eq!(
+        c.statvfs(b"/mnt").unwrap().bfree,
+        before.bfree,
+        "freed at the last close"
+    );
+    check_image(&s, &Tree::new());
 }
 
 #[test]
@@ -865,7 +888,10 @@ fn corrupted_batch(bases: &[Vec<u8>], rng: &mut Rng, n: usize, batch: usize) -> 
         args.push(format!("key=/dev/c{k},hostpath={},size=host", p.display()));
     }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let server = Server::start("rump_server", &refs, &dir.url("sock"));
+    let log = dir.path().join("server.log");
+    let mut cmd = server_cmd("rump_server");
+    cmd.stderr(std::fs::File::create(&log).unwrap());
+    let server = Server::start_cmd(cmd, &refs, &dir.url("sock"));
     let c = server.client();
     c.mkdir(b"/m", 0o755).unwrap();
     let mut mounted = 0;
@@ -890,6 +916,8 @@ fn corrupted_batch(bases: &[Vec<u8>], rng: &mut Rng, n: usize, batch: usize) -> 
         "the server answers another client"
     );
     assert!(alive(server.child.id() as i32));
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(!log.contains("panicked"), "no panic was caught: {log}");
     mounted
 }
 

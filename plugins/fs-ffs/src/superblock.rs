@@ -486,13 +486,14 @@ impl Superblock {
         bytes.div_ceil(u64::from(self.fsize)) * u64::from(self.fsize)
     }
 
-    /// The size of the data block `lbn` of a file of `size` bytes.
+    /// The size of the data block `lbn` of a file of `size` bytes (0 for
+    /// a direct block past the end).
     pub fn blksize(&self, size: u64, lbn: u64) -> u64 {
         let b = u64::from(self.bsize);
         if lbn >= NDADDR as u64 || size >= (lbn + 1).saturating_mul(b) {
             b
         } else {
-            self.fragroundup(size - lbn * b)
+            self.fragroundup(size.saturating_sub(lbn * b))
         }
     }
 
@@ -634,6 +635,7 @@ mod tests {
         assert_eq!(sb.cg_frags(1), 8000 - 4096);
         assert_eq!(sb.blksize(100, 0), 1024);
         assert_eq!(sb.blksize(100_000, 0), 8192);
+        assert_eq!(sb.blksize(100, 3), 0, "past the end");
         assert!(!sb.data_range_ok(48, 1), "summary area");
         assert!(sb.data_range_ok(56, 8));
         assert!(!sb.data_range_ok(57, 8), "crosses a block");
