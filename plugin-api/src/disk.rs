@@ -9,6 +9,12 @@
 //! a block device node named after the disk's key with the partition's
 //! suffix, whose I/O is a window on the disk (sharing its buffer cache).
 //!
+//! A scanner registered later (a module loaded with modload) is asked
+//! about the disks that have no partitions yet. Partitions stay when the
+//! scanner's component is unloaded, since their I/O is the VFS's own;
+//! they go with their disk's key. Only block keys are scanned: not
+//! character (raw) keys, and not the partitions themselves.
+//!
 //! Everything a scanner reports is checked again by the VFS: a partition
 //! must start inside the disk at a sector boundary and is clipped at the
 //! disk's end, and a suffix must be a short name without `/`.

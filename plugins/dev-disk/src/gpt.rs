@@ -307,14 +307,17 @@ pub(crate) mod tests {
     }
 
     /// Writes a GPT with `parts` (type, first, last, name) into `img`
-    /// (512-byte sectors), both copies.
+    /// (512-byte sectors), both copies, with room for 128 entries or as
+    /// many as there are parts.
     pub fn write(img: &mut [u8], parts: &[(&str, u64, u64, &str)]) {
         let sectors = (img.len() / 512) as u64;
-        let mut table = vec![0u8; 128 * 128];
+        let entries = parts.len().max(128).next_multiple_of(4);
+        let tsec = (entries / 4) as u64;
+        let mut table = vec![0u8; entries * 128];
         for (i, (t, first, last, nm)) in parts.iter().enumerate() {
             let e = &mut table[i * 128..(i + 1) * 128];
             e[..16].copy_from_slice(&guid_of(t).0);
-            e[16] = i as u8 + 1;
+            e[16..24].copy_from_slice(&(i as u64 + 1).to_le_bytes());
             e[32..40].copy_from_slice(&first.to_le_bytes());
             e[40..48].copy_from_slice(&last.to_le_bytes());
             for (j, u) in nm.encode_utf16().enumerate() {
@@ -322,18 +325,18 @@ pub(crate) mod tests {
             }
         }
         let tcrc = crc32(&table);
-        for (lba, alt, tlba) in [(1, sectors - 1, 2), (sectors - 1, 1, sectors - 33)] {
+        for (lba, alt, tlba) in [(1, sectors - 1, 2), (sectors - 1, 1, sectors - 1 - tsec)] {
             let mut h = vec![0u8; 92];
             h[..8].copy_from_slice(SIGNATURE);
             h[8..12].copy_from_slice(&0x0001_0000u32.to_le_bytes());
             h[12..16].copy_from_slice(&92u32.to_le_bytes());
             h[24..32].copy_from_slice(&lba.to_le_bytes());
             h[32..40].copy_from_slice(&alt.to_le_bytes());
-            h[40..48].copy_from_slice(&34u64.to_le_bytes());
-            h[48..56].copy_from_slice(&(sectors - 34).to_le_bytes());
+            h[40..48].copy_from_slice(&(2 + tsec).to_le_bytes());
+            h[48..56].copy_from_slice(&(sectors - 2 - tsec).to_le_bytes());
             h[56] = 0xd1;
             h[72..80].copy_from_slice(&tlba.to_le_bytes());
-            h[80..84].copy_from_slice(&128u32.to_le_bytes());
+            h[80..84].copy_from_slice(&(entries as u32).to_le_bytes());
             h[84..88].copy_from_slice(&128u32.to_le_bytes());
             h[88..92].copy_from_slice(&tcrc.to_le_bytes());
             let c = crc32(&h);

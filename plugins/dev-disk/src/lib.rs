@@ -47,7 +47,7 @@ impl DiskScanner for Scanner {
         let mut notes = notes::Notes::default();
         let sector = u64::from(disk.sector_size());
         let found = scan::scan(disk, sector, &mut notes);
-        for (warning, line) in notes.lines {
+        for (warning, line) in notes.into_lines() {
             if warning {
                 self.kernel.warn(&format!("{name}: {line}"));
             } else {

@@ -38,6 +38,9 @@ use rump_plugin_api::KResult;
 pub const LAST_LETTER: u8 = b'a' + disklabel::MAXPARTITIONS as u8 - 1;
 /// How many sectors are searched for a disklabel at each place.
 const LABEL_SECTORS: u64 = 3;
+/// The most partitions taken from one disk (a GPT may describe
+/// thousands; NetBSD reads at most 512 entries).
+pub const MAX_PARTITIONS: usize = 256;
 
 /// Gathers partitions, checking each against the disk and the others.
 struct Layout<'d> {
@@ -63,6 +66,12 @@ impl Layout<'_> {
         wname: String,
     ) {
         let sectors = self.disk.sectors;
+        if self.out.len() >= MAX_PARTITIONS {
+            notes.warn(format!(
+                "{what}: more than {MAX_PARTITIONS} partitions; ignored"
+            ));
+            return;
+        }
         if count == 0 {
             notes.warn(format!("{what}: empty; ignored"));
             return;
@@ -384,6 +393,24 @@ mod tests {
         assert_eq!(names[1].3.len(), 36, "a GUID when there is no name");
         assert_eq!(names.len(), 2);
         assert!(notes.mention("GPT entry 4: sectors 150 to 250 overlap"));
+    }
+
+    #[test]
+    fn a_gpt_of_many_partitions_is_cut_short() {
+        let mut img = vec![0u8; 2048 * 512];
+        let parts: Vec<(&str, u64, u64, &str)> = (0..300)
+            .map(|i| ("49f48d5a-b10e-11dc-b99b-0019d1879648", 100 + i, 100 + i, ""))
+            .collect();
+        write_gpt(&mut img, &parts);
+        let mut notes = Notes::default();
+        let found = scan(&Bytes(&img), 512, &mut notes).unwrap();
+        assert_eq!(found.len(), MAX_PARTITIONS);
+        assert_eq!(found[255].suffix.as_str(), "p256");
+        assert!(notes.mention("GPT entry 257: more than 256 partitions"));
+        assert_eq!(
+            notes.dropped,
+            300 - MAX_PARTITIONS - crate::notes::MAX_WARNINGS
+        );
     }
 
     #[test]

@@ -74,6 +74,17 @@ fn host_err(e: &std::io::Error) -> Errno {
     Errno::from_io(e)
 }
 
+/// Takes key `k` out of `keys`, with the partitions of its disk; `None`
+/// if there is no such key.
+fn take_key(keys: &mut Vec<Key>, k: &[u8]) -> Option<Vec<Key>> {
+    keys.iter().position(|o| o.key == k)?;
+    let (gone, kept) = std::mem::take(keys)
+        .into_iter()
+        .partition(|o| o.key == k || o.partition.as_ref().is_some_and(|(disk, _)| disk == k));
+    *keys = kept;
+    Some(gone)
+}
+
 /// Strips the leading slashes of a key; EINVAL if it has none.
 fn key_of(key: &str) -> KResult<Vec<u8>> {
     let Some(rest) = key.strip_prefix('/') else {
@@ -250,17 +261,10 @@ impl Etfs {
     /// rump_etfs_remove. A disk's partitions go with it.
     pub fn remove(&self, key: &str) -> KResult<()> {
         let k = key_of(key)?;
-        let mut keys = self.keys.write();
-        let i = keys.iter().position(|o| o.key == k).ok_or(Errno::ENOENT)?;
-        let gone = keys.remove(i);
-        gone.detach();
-        keys.retain(|o| {
-            let child = o.partition.as_ref().is_some_and(|(disk, _)| *disk == k);
-            if child {
-                o.detach();
-            }
-            !child
-        });
+        let gone = take_key(&mut self.keys.write(), &k).ok_or(Errno::ENOENT)?;
+        for g in &gone {
+            g.detach();
+        }
         Ok(())
     }
 
@@ -697,5 +701,60 @@ impl Device for HostDisk {
 
     fn flush(&self) -> KResult<()> {
         self.file.sync_data().map_err(|e| host_err(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Nothing;
+
+    impl Vnode for Nothing {
+        fn vtype(&self) -> VType {
+            VType::Blk
+        }
+
+        fn fileid(&self) -> u64 {
+            1
+        }
+
+        fn getattr(&self) -> KResult<Stat> {
+            Err(Errno::EIO)
+        }
+    }
+
+    fn key(name: &str, disk: Option<&str>) -> Key {
+        Key {
+            key: name.as_bytes().to_vec(),
+            dir: false,
+            node: vnode_obj(Arc::new(Nothing)),
+            unit: None,
+            disk: None,
+            partition: disk.map(|d| (d.as_bytes().to_vec(), 0)),
+        }
+    }
+
+    #[test]
+    fn a_disk_takes_its_partitions_along() {
+        let mut keys = vec![
+            key("dev/wd0", None),
+            key("dev/wd0e", Some("dev/wd0")),
+            key("dev/wd1", None),
+            key("dev/wd1e", Some("dev/wd1")),
+            key("dev/wd0f", Some("dev/wd0")),
+        ];
+        let names = |v: &[Key]| -> Vec<String> {
+            v.iter()
+                .map(|k| String::from_utf8_lossy(&k.key).into_owned())
+                .collect()
+        };
+        let gone = take_key(&mut keys, b"dev/wd0").unwrap();
+        assert_eq!(names(&gone), ["dev/wd0", "dev/wd0e", "dev/wd0f"]);
+        assert_eq!(names(&keys), ["dev/wd1", "dev/wd1e"]);
+        assert!(take_key(&mut keys, b"dev/wd0").is_none());
+        let gone = take_key(&mut keys, b"dev/wd1e").unwrap();
+        assert_eq!(names(&gone), ["dev/wd1e"], "a partition alone");
+        assert_eq!(names(&keys), ["dev/wd1"]);
     }
 }
