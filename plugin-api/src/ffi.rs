@@ -291,6 +291,13 @@ pub trait DeviceOps: Send + Sync + Clone {
     fn write_at(&self, offset: u64, data: RSlice<'_, u8>) -> RResult<(), Errno>;
     #[sabi(last_prefix_field)]
     fn flush(&self) -> RResult<(), Errno>;
+
+    /// Its user is done with it (a file system was unmounted): write back
+    /// what is cached and forget it, so that the next reads come from the
+    /// medium, which may have changed meanwhile.
+    fn invalidate(&self) -> RResult<(), Errno> {
+        RResult::ROk(())
+    }
 }
 
 /// Process events a faction follows (the VFS keeps each process's

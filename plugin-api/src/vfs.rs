@@ -374,6 +374,12 @@ pub trait Device: Send + Sync + 'static {
     fn flush(&self) -> KResult<()> {
         Ok(())
     }
+
+    /// Writes back and forgets what is cached (see
+    /// [`DeviceOps::invalidate`]).
+    fn invalidate(&self) -> KResult<()> {
+        self.flush()
+    }
 }
 
 struct GuardedVnode<T>(Arc<T>);
@@ -603,6 +609,10 @@ impl<T: Device> DeviceOps for GuardedDevice<T> {
 
     fn flush(&self) -> RResult<(), Errno> {
         guard("device flush", || self.0.flush())
+    }
+
+    fn invalidate(&self) -> RResult<(), Errno> {
+        guard("device invalidate", || self.0.invalidate())
     }
 }
 

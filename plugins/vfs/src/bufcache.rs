@@ -421,6 +421,12 @@ impl Device for CachedDevice {
         drop(st);
         self.dev.flush().into_result()
     }
+
+    fn invalidate(&self) -> KResult<()> {
+        self.clear()?;
+        self.st.lock().last_read_end = 0;
+        self.dev.flush().into_result()
+    }
 }
 
 #[cfg(test)]

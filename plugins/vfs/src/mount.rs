@@ -6,7 +6,7 @@ use parking_lot::{Mutex, RwLock};
 use rump_plugin_api::abi::mount::{MNT_LOCAL, MNT_ROOTFS, MNT_VISFLAGMASK};
 use rump_plugin_api::abi::stat::makedev;
 use rump_plugin_api::abi::statvfs::StatVfs;
-use rump_plugin_api::vfs::{MountObj, VnodeObj};
+use rump_plugin_api::vfs::{DeviceObj, MountObj, VnodeObj};
 use rump_plugin_api::{Errno, KResult};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
@@ -28,6 +28,9 @@ pub struct Mnt {
     pub from: String,
     /// Open files, working directories and roots inside this mount.
     pub users: AtomicUsize,
+    /// The devices the file system opened when it mounted; their caches
+    /// are dropped when it is unmounted.
+    pub devices: Vec<DeviceObj>,
 }
 
 impl Mnt {
@@ -102,6 +105,7 @@ pub struct NewMount {
     pub covered: Option<Vn>,
     pub on: String,
     pub from: String,
+    pub devices: Vec<DeviceObj>,
 }
 
 impl Mounts {
@@ -153,6 +157,7 @@ impl Mounts {
             on: n.on,
             from: n.from,
             users: AtomicUsize::new(0),
+            devices: n.devices,
         });
         if let Some(c) = &m.covered {
             self.covered.write().insert(c.key(), m.clone());

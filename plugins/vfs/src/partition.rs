@@ -71,6 +71,10 @@ impl Device for Window {
     fn flush(&self) -> KResult<()> {
         self.disk.flush().into_result()
     }
+
+    fn invalidate(&self) -> KResult<()> {
+        self.disk.invalidate().into_result()
+    }
 }
 
 /// A partition that passed the checks.

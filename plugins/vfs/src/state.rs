@@ -64,6 +64,7 @@ pub fn init(kernel: Kernel) -> KResult<&'static Vfs> {
             covered: None,
             on: "/".into(),
             from: "rumpfs".into(),
+            devices: Vec::new(),
         },
         fsid,
     )?;

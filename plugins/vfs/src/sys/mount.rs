@@ -35,6 +35,7 @@ pub fn table() -> Vec<(i32, &'static str, Handler)> {
 struct Env {
     fsid: u64,
     pid: i32,
+    opened: Vec<DeviceObj>,
 }
 
 impl MountEnv for Env {
@@ -44,7 +45,9 @@ impl MountEnv for Env {
 
     fn open_device(&mut self, path: RSlice<'_, u8>, readonly: bool) -> RResult<DeviceObj, Errno> {
         rump_plugin_api::guard::guard("open_device", || {
-            open_device(self.pid, path.as_slice(), readonly)
+            let d = open_device(self.pid, path.as_slice(), readonly)?;
+            self.opened.push(d.clone());
+            Ok(d)
         })
     }
 }
@@ -138,6 +141,7 @@ fn sys_mount(lwp: &mut Lwp<'_>, a: &Args) -> KResult<SysRet> {
     let mut env = Env {
         fsid: fsid.1,
         pid: lwp.pid(),
+        opened: Vec::new(),
     };
     let ops = fs
         .mount(
@@ -167,6 +171,7 @@ fn sys_mount(lwp: &mut Lwp<'_>, a: &Args) -> KResult<SysRet> {
             covered: Some(vn),
             on,
             from,
+            devices: env.opened,
         },
         fsid,
     )?;
@@ -194,6 +199,15 @@ pub fn unmount(m: &Arc<Mnt>, force: bool, sync: bool) -> KResult<()> {
     m.ops.unmount(force).into_result()?;
     vfs().mounts.remove(m);
     vfs().kernel.fs_type_ref(&m.fstype, -1);
+    // As NetBSD does when a device is closed: its cached blocks go, so a
+    // later mount reads the medium afresh.
+    for d in &m.devices {
+        if let Err(e) = d.invalidate().into_result() {
+            vfs()
+                .kernel
+                .warn(&format!("unmount {}: writing back: {e}", m.on));
+        }
+    }
     Ok(())
 }
 
