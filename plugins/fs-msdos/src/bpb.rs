@@ -123,7 +123,7 @@ impl Geometry {
         }
         let fat_type = if fat32 {
             FatType::Fat32
-        } else if nclusters + 1 <= 0xff4 {
+        } else if nclusters < 0xff4 {
             // NetBSD's rule: a maximum cluster number that fits the
             // FAT12 range makes FAT12.
             FatType::Fat12

@@ -666,7 +666,7 @@ impl Fs {
         if dir.st.lock().unlinked || out.len() >= max {
             return Ok(out);
         }
-        if cookie >= EOF_COOKIE {
+        if cookie == EOF_COOKIE {
             return Ok(out);
         }
         let from = (cookie.max(2) - 2) as u32;

@@ -60,10 +60,8 @@ impl Fs {
                 match (src_is_dir, t.entry.is_dir()) {
                     (true, false) => return Err(Errno::ENOTDIR),
                     (false, true) => return Err(Errno::EISDIR),
-                    (true, true) => {
-                        if !self.dir_is_empty(g, t.entry.cluster(self.kind()))? {
-                            return Err(Errno::ENOTEMPTY);
-                        }
+                    (true, true) if !self.dir_is_empty(g, t.entry.cluster(self.kind()))? => {
+                        return Err(Errno::ENOTEMPTY);
                     }
                     _ => {}
                 }
