@@ -606,8 +606,9 @@ fn clock() -> ((u16, u16), u32) {
     let date =
         (((t.year - 1980).clamp(0, 127) as u16) << 9) | ((t.mon as u16 + 1) << 5) | t.mday as u16;
     let time = ((t.hour as u16) << 11) | ((t.min as u16) << 5) | (t.sec as u16 / 2);
-    let id = ((((t.mon + 1) << 8) | t.mday) + ((t.sec << 8) | (usec / 10))) << 16
-        | ((t.year as u32) + (t.hour << 8 | t.min)) & 0xffff;
+    let high = (((t.mon + 1) << 8) | t.mday).wrapping_add((t.sec << 8) | (usec / 10));
+    let low = (t.year as u32).wrapping_add((t.hour << 8) | t.min) & 0xffff;
+    let id = (high << 16) | low;
     ((date, time), id)
 }
 

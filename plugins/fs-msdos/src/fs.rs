@@ -22,6 +22,8 @@ use rump_plugin_api::{Errno, KResult};
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
+/// The readdir cookie after a directory's last entry.
+const EOF_COOKIE: i64 = i64::MAX;
 /// `st_flags` bit: archived (the DOS archive attribute is clear).
 const SF_ARCHIVED: u32 = 0x0001_0000;
 /// The mode bit NetBSD shows for files that are not archived.
@@ -636,7 +638,7 @@ impl Fs {
     }
 
     /// Entries of `dir` from `cookie`: 0 is `.`, 1 is `..`, then 2 plus
-    /// the slot to go on from.
+    /// the slot to go on from, and [`EOF_COOKIE`] past the last entry.
     pub fn readdir(&self, dir: &Arc<Node>, cookie: i64, max: usize) -> KResult<Vec<DirEntry>> {
         if !dir.is_dir {
             return Err(Errno::ENOTDIR);
@@ -664,15 +666,27 @@ impl Fs {
         if dir.st.lock().unlinked || out.len() >= max {
             return Ok(out);
         }
+        if cookie == EOF_COOKIE {
+            return Ok(out);
+        }
         let from = (cookie.max(2) - 2) as u32;
         let buf = self.read_dir(&g.fat, self.loc_of(dir)?)?;
-        for it in self.listing(&g, &buf) {
+        let items = self.listing(&g, &buf);
+        let last = items.last().map(|it| it.place.slot);
+        for it in items {
             if it.place.slot < from {
                 continue;
             }
             if out.len() >= max {
                 break;
             }
+            // After the last entry, reading is over: entries added later
+            // are for the next reader.
+            let next = if Some(it.place.slot) == last {
+                EOF_COOKIE
+            } else {
+                i64::from(it.place.slot) + 3
+            };
             out.push(DirEntry {
                 fileno: self.id_of(&g, &it),
                 dtype: if it.entry.is_dir() {
@@ -681,7 +695,7 @@ impl Fs {
                     VType::Reg.dtype()
                 },
                 name: it.name.into(),
-                next: i64::from(it.place.slot) + 3,
+                next,
             });
         }
         Ok(out)
