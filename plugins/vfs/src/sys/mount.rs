@@ -143,7 +143,7 @@ fn sys_mount(lwp: &mut Lwp<'_>, a: &Args) -> KResult<SysRet> {
         pid: lwp.pid(),
         opened: Vec::new(),
     };
-    let ops = fs
+    let mounted = fs
         .mount(
             lwp.reborrow(),
             MountEnv_TO::from_ptr(&mut env, TD_Opaque),
@@ -151,7 +151,17 @@ fn sys_mount(lwp: &mut Lwp<'_>, a: &Args) -> KResult<SysRet> {
             data.as_slice().into(),
             path.as_slice().into(),
         )
-        .into_result()?;
+        .into_result();
+    let ops = match mounted {
+        Ok(ops) => ops,
+        Err(e) => {
+            // What a failed mount read stays out of the cache.
+            for d in &env.opened {
+                let _ = d.invalidate();
+            }
+            return Err(e);
+        }
+    };
     let _ = lwp.copyinstr(path_ptr, MAXPATHLEN - 1);
     let _ = lwp.copyinstr(path_ptr, MAXPATHLEN);
     let on =
