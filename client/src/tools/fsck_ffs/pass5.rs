@@ -354,9 +354,14 @@ fn header_diffs(c: u64, found: &CgHeader, want: &CgHeader) -> Vec<String> {
         ("TIME", found.time, want.time),
     ];
     for (name, a, b) in fields {
-        if a != b {
-            out.push(format!("CG {c}: {name} {a} SHOULD BE {b}"));
+        if a == b {
+            continue;
         }
+        out.push(if name == "MAGIC" {
+            format!("CG {c}: {name} {a:#x} SHOULD BE {b:#x}")
+        } else {
+            format!("CG {c}: {name} {a} SHOULD BE {b}")
+        });
     }
     for k in 0..8 {
         if found.frsum[k] != want.frsum[k] {
