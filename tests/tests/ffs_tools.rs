@@ -1234,6 +1234,7 @@ fn newfs_on_an_image_file_and_refusals() {
     let reg = scratch.path().join("reg.img");
     std::fs::write(&reg, b"").unwrap();
     let dev = blank(scratch.path(), "dev", "16m");
+    let raw = scratch.path().join("raw");
     let vfs = plugin("rumpvfs");
     let args = [
         "-l".to_string(),
@@ -1246,6 +1247,8 @@ fn newfs_on_an_image_file_and_refusals() {
             dev.split(':').next().unwrap(),
             "16m"
         ),
+        "-d".into(),
+        format!("key=/dev/r0,hostpath={},size=8m,type=chr", raw.display()),
     ];
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = Server::start("rump_server", &args, &scratch.url("sock"));
@@ -1259,6 +1262,14 @@ fn newfs_on_an_image_file_and_refusals() {
     let r = tool("fsck_ffs", &["-f", "-F", "/img"]);
     assert_eq!(r.code, Some(0), "{r:?}");
     let (o, out) = host_check(&reg);
+    assert_eq!(o.status, 0, "{out}");
+    // A raw (character) device takes whole sectors only.
+    let r = tool("newfs", &["-O", "1", "/dev/r0"]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let r = tool("fsck_ffs", &["-f", "/dev/r0"]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert_eq!(summary_of(&r.stdout).files, 1);
+    let (o, out) = host_check(&raw);
     assert_eq!(o.status, 0, "{out}");
     for (a, code, msg) in [
         (

@@ -121,8 +121,10 @@ impl Drop for KernelDisk<'_> {
     }
 }
 
-impl Disk for KernelDisk<'_> {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), DiskError> {
+impl KernelDisk<'_> {
+    /// pread of whole chunks, from a sector-aligned offset when the
+    /// device is raw.
+    fn pread_all(&self, offset: u64, buf: &mut [u8]) -> Result<(), DiskError> {
         let mut done = 0;
         while done < buf.len() {
             let end = buf.len().min(done + CHUNK);
@@ -142,7 +144,7 @@ impl Disk for KernelDisk<'_> {
         Ok(())
     }
 
-    fn write_at(&self, offset: u64, buf: &[u8]) -> Result<(), DiskError> {
+    fn pwrite_all(&self, offset: u64, buf: &[u8]) -> Result<(), DiskError> {
         let mut done = 0;
         while done < buf.len() {
             let end = buf.len().min(done + CHUNK);
@@ -160,6 +162,46 @@ impl Disk for KernelDisk<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The sector-aligned span covering `len` bytes at `offset`, when a
+    /// raw device needs one and the request is not aligned already.
+    fn span(&self, offset: u64, len: usize) -> Option<(u64, usize)> {
+        let s = SECTOR;
+        let aligned = offset % s == 0 && len as u64 % s == 0;
+        if self.kind != DiskKind::Char || aligned {
+            return None;
+        }
+        let start = offset - offset % s;
+        let end = (offset + len as u64).next_multiple_of(s);
+        Some((start, (end - start) as usize))
+    }
+}
+
+/// Raw devices move whole sectors.
+const SECTOR: u64 = 512;
+
+impl Disk for KernelDisk<'_> {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), DiskError> {
+        let Some((start, len)) = self.span(offset, buf.len()) else {
+            return self.pread_all(offset, buf);
+        };
+        let mut whole = vec![0u8; len];
+        self.pread_all(start, &mut whole)?;
+        let skip = (offset - start) as usize;
+        buf.copy_from_slice(&whole[skip..skip + buf.len()]);
+        Ok(())
+    }
+
+    fn write_at(&self, offset: u64, buf: &[u8]) -> Result<(), DiskError> {
+        let Some((start, len)) = self.span(offset, buf.len()) else {
+            return self.pwrite_all(offset, buf);
+        };
+        let mut whole = vec![0u8; len];
+        self.pread_all(start, &mut whole)?;
+        let skip = (offset - start) as usize;
+        whole[skip..skip + buf.len()].copy_from_slice(buf);
+        self.pwrite_all(start, &whole)
     }
 
     fn size(&self) -> u64 {
