@@ -31,15 +31,7 @@ fn ask_once(f: &mut Fsck<'_>, flag: &mut bool, msg: &str) {
 
 pub(super) fn run(f: &mut Fsck<'_>) {
     let g = f.g.clone();
-    let layout = CgLayout::standard(
-        g.ufs,
-        g.old_cpg,
-        g.old_nrpos,
-        g.contigsumsize,
-        g.frag,
-        g.ipg,
-        g.fpg,
-    );
+    let layout = g.cg_layout();
     let mut asked = Asked::default();
     let mut details = Details::default();
     let mut total = CsumTotal::default();

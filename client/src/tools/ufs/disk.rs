@@ -122,12 +122,17 @@ impl Drop for KernelDisk<'_> {
 }
 
 impl KernelDisk<'_> {
-    /// pread of whole chunks, from a sector-aligned offset when the
-    /// device is raw.
-    fn pread_all(&self, offset: u64, buf: &mut [u8]) -> Result<(), DiskError> {
+    /// Moves all of a buffer `len` bytes long at `offset`, at most
+    /// [`CHUNK`] per call of `step(position, from, to)`, which returns
+    /// how many bytes it moved.
+    fn transfer(
+        offset: u64,
+        len: usize,
+        mut step: impl FnMut(i64, usize, usize) -> Result<usize, Errno>,
+    ) -> Result<(), DiskError> {
         let mut done = 0;
-        while done < buf.len() {
-            let end = buf.len().min(done + CHUNK);
+        while done < len {
+            let end = len.min(done + CHUNK);
             let at = offset + done as u64;
             let err = |errno| DiskError {
                 offset: at,
@@ -135,7 +140,7 @@ impl KernelDisk<'_> {
                 errno,
             };
             let pos = i64::try_from(at).map_err(|_| err(Some(Errno::EINVAL)))?;
-            match self.client.pread(self.fd, &mut buf[done..end], pos) {
+            match step(pos, done, end) {
                 Ok(0) => return Err(err(None)),
                 Ok(n) => done += n,
                 Err(e) => return Err(err(Some(e))),
@@ -144,24 +149,17 @@ impl KernelDisk<'_> {
         Ok(())
     }
 
+    fn pread_all(&self, offset: u64, buf: &mut [u8]) -> Result<(), DiskError> {
+        let len = buf.len();
+        Self::transfer(offset, len, |pos, from, to| {
+            self.client.pread(self.fd, &mut buf[from..to], pos)
+        })
+    }
+
     fn pwrite_all(&self, offset: u64, buf: &[u8]) -> Result<(), DiskError> {
-        let mut done = 0;
-        while done < buf.len() {
-            let end = buf.len().min(done + CHUNK);
-            let at = offset + done as u64;
-            let err = |errno| DiskError {
-                offset: at,
-                len: end - done,
-                errno,
-            };
-            let pos = i64::try_from(at).map_err(|_| err(Some(Errno::EINVAL)))?;
-            match self.client.pwrite(self.fd, &buf[done..end], pos) {
-                Ok(0) => return Err(err(None)),
-                Ok(n) => done += n,
-                Err(e) => return Err(err(Some(e))),
-            }
-        }
-        Ok(())
+        Self::transfer(offset, buf.len(), |pos, from, to| {
+            self.client.pwrite(self.fd, &buf[from..to], pos)
+        })
     }
 
     /// The sector-aligned span covering `len` bytes at `offset`, when a
