@@ -100,7 +100,6 @@ fn summary_of(out: &str) -> Summary {
         used: nums[1] as u64,
         free_frags: nums[3],
         free_blocks: nums[4],
-        frag: 0,
     }
 }
 
