@@ -1,4 +1,4 @@
-//! rump.fsck_ffs [-fn] [-b block] special ...: fsck_ffs -n's check of a
+//! rump.fsck_ffs [-fFn] [-b block] special ...: fsck_ffs -n's check of a
 //! UFS1/UFS2 file system on a device (or image file) inside the kernel,
 //! reading it through the client's syscalls and changing nothing. It
 //! reports in fsck_ffs's phases and words, answers "no" to every repair
@@ -6,8 +6,10 @@
 //! inconsistencies remain (as fsck_ffs -n does), 8 when it cannot be
 //! checked at all and 1 on a usage error.
 //!
-//! The checker ([`check`]) works on any [`Disk`], so an image can also
-//! be checked from the host side.
+//! Without -f a file system marked clean is not checked, as fsck_ffs
+//! does; -F (an image file, not a device) is accepted and changes
+//! nothing. The checker ([`check`]) works on any [`Disk`], so an image
+//! can also be checked from the host side.
 
 mod pass1;
 mod pass1b;
@@ -52,8 +54,6 @@ pub struct Summary {
     pub used: u64,
     pub free_frags: i64,
     pub free_blocks: i64,
-    /// Fragment size in blocks' terms (fragments per block).
-    pub frag: u64,
 }
 
 /// What a check found.
@@ -216,6 +216,5 @@ fn summarize(f: &mut Fsck<'_>) -> Summary {
         used: f.n_blks,
         free_frags: nffree,
         free_blocks: nbfree,
-        frag: f.g.frag,
     }
 }

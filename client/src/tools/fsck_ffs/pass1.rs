@@ -6,10 +6,10 @@
 use super::state::{DirInfo, DotDot, Fsck, State};
 use super::walk::{Flow, Visitor, Walk};
 use crate::tools::ufs::cg::CgHeader;
-use crate::tools::ufs::dinode::Dinode;
+use crate::tools::ufs::dinode::{addr_area, Dinode};
 use crate::tools::ufs::{
-    iftodt, Ufs, CG_MAGIC, DEV_BSIZE, IFBLK, IFCHR, IFDIR, IFIFO, IFLNK, IFREG, IFSOCK, NDADDR,
-    NIADDR, ROOTINO, SF_SNAPSHOT,
+    iftodt, Ufs, CG_MAGIC, DEV_BSIZE, IFBLK, IFCHR, IFDIR, IFIFO, IFLNK, IFMT, IFREG, IFSOCK,
+    NDADDR, NIADDR, ROOTINO, SF_SNAPSHOT,
 };
 
 /// Bad or duplicate blocks tolerated in one inode before giving up on it.
@@ -43,12 +43,29 @@ pub(super) fn run(f: &mut Fsck<'_>) {
                     continue;
                 }
                 let at = (i * isz) as usize;
-                let d = Dinode::decode(g.ufs, &buf[at..at + isz as usize]);
-                check_inode(f, ino, &d);
+                let raw = &buf[at..at + isz as usize];
+                if never_used(g.ufs, raw) {
+                    continue;
+                }
+                check_inode(f, ino, &Dinode::decode(g.ufs, raw));
             }
             done += n;
         }
     }
+}
+
+/// A free inode with nothing left in it (no type, size or block
+/// pointers): the common case, told without decoding it.
+fn never_used(ufs: Ufs, raw: &[u8]) -> bool {
+    let size_at = match ufs {
+        Ufs::V1 => 8,
+        Ufs::V2 => 16,
+    };
+    let zero = |r: std::ops::Range<usize>| raw.get(r).is_some_and(|b| b.iter().all(|&x| x == 0));
+    raw.len() >= 2
+        && u16::from_le_bytes([raw[0], raw[1]]) & IFMT == 0
+        && zero(size_at..size_at + 8)
+        && zero(addr_area(ufs))
 }
 
 /// The boot area, superblock copies, group blocks, inode tables and the

@@ -7,7 +7,7 @@
 use super::state::{DotDot, Fsck, State};
 use super::walk::{Flow, Visitor, Walk};
 use crate::tools::ufs::dir::Entry;
-use crate::tools::ufs::{DIRBLKSIZ, DT_DIR, DT_WHT, IFDIR, ROOTINO, WINO};
+use crate::tools::ufs::{iftodt, DIRBLKSIZ, DT_DIR, DT_WHT, IFDIR, ROOTINO, WINO};
 use std::collections::BTreeMap;
 
 /// Smallest directory: `.` and `..`.
@@ -395,10 +395,13 @@ fn reference(f: &mut Fsck<'_>, names: &Names, dir: u64, here: &str, e: &Entry, p
             if pos < 2 {
                 return;
             }
-            let msg = if f.state(ino) == State::FileClear {
-                "DUP/BAD"
-            } else {
+            // fsck_ffs calls every condemned directory zero length; one
+            // with a size was condemned for its blocks.
+            let empty = f.dirs.get(&ino).is_some_and(|i| i.isize == 0);
+            let msg = if f.state(ino) == State::DirClear && empty {
                 "ZERO LENGTH DIRECTORY"
+            } else {
+                "DUP/BAD"
             };
             file_error(f, ino, &path, msg);
             f.r.ask("REMOVE");
@@ -411,6 +414,7 @@ fn reference(f: &mut Fsck<'_>, names: &Names, dir: u64, here: &str, e: &Entry, p
             };
             f.set_state(ino, state);
             f.links[ino as usize] = i32::from(d.nlink);
+            f.types[ino as usize] = iftodt(d.mode);
         }
         _ => {}
     }
@@ -419,7 +423,7 @@ fn reference(f: &mut Fsck<'_>, names: &Names, dir: u64, here: &str, e: &Entry, p
         if parent != 0 {
             let target = f.path(names, ino);
             f.r.problem(&format!(
-                "{here} IS AN EXTRANEOUS HARD LINK TO DIRECTORY {target}\n"
+                "{path} IS AN EXTRANEOUS HARD LINK TO DIRECTORY {target}\n"
             ));
             f.r.ask("REMOVE");
         } else if let Some(info) = f.dirs.get_mut(&ino) {

@@ -31,15 +31,7 @@ fn ask_once(f: &mut Fsck<'_>, flag: &mut bool, msg: &str) {
 
 pub(super) fn run(f: &mut Fsck<'_>) {
     let g = f.g.clone();
-    let layout = CgLayout::standard(
-        g.ufs,
-        g.old_cpg,
-        g.old_nrpos,
-        g.contigsumsize,
-        g.frag,
-        g.ipg,
-        g.fpg,
-    );
+    let layout = g.cg_layout();
     let mut asked = Asked::default();
     let mut details = Details::default();
     let mut total = CsumTotal::default();
@@ -354,9 +346,14 @@ fn header_diffs(c: u64, found: &CgHeader, want: &CgHeader) -> Vec<String> {
         ("TIME", found.time, want.time),
     ];
     for (name, a, b) in fields {
-        if a != b {
-            out.push(format!("CG {c}: {name} {a} SHOULD BE {b}"));
+        if a == b {
+            continue;
         }
+        out.push(if name == "MAGIC" {
+            format!("CG {c}: {name} {a:#x} SHOULD BE {b:#x}")
+        } else {
+            format!("CG {c}: {name} {a} SHOULD BE {b}")
+        });
     }
     for k in 0..8 {
         if found.frsum[k] != want.frsum[k] {

@@ -62,7 +62,16 @@ impl<'a> Report<'a> {
     pub(super) fn pinode(&mut self, ino: u64, d: Option<&Dinode>) {
         self.put(&format!(" I={ino} "));
         let Some(d) = d else { return };
-        // ctime's "Mmm dd hh:mm" and year, as fsck_ffs prints them.
+        // Years 1 to 9999 as ctime's "Mmm dd hh:mm" and year, as
+        // fsck_ffs prints them; other times as a number, as it does when
+        // ctime fails.
+        if !(-62_135_596_800..=253_402_300_799).contains(&d.mtime) {
+            self.put(&format!(
+                " OWNER={} MODE={:o}\nSIZE={} MTIME={} ",
+                d.uid, d.mode, d.size, d.mtime
+            ));
+            return;
+        }
         let date = stat_date(&self.zone, d.mtime);
         let year = date.rsplit(' ').next().unwrap_or_default();
         let head: String = date.chars().take(12).collect();

@@ -65,14 +65,47 @@ pub(super) fn find(
         }
         (None, None) => {
             r.problem("BAD SUPER BLOCK: CAN'T FIND SUPERBLOCK\n");
-            r.line("(use -b with the sector number of a backup superblock)");
+            backup_hint(disk, r);
             return Err(Fatal);
         }
     };
     Geometry::new(&sb, loc, false, size).map_err(|why| {
         r.problem(&format!("BAD SUPER BLOCK: {why}\n"));
+        backup_hint(disk, r);
         Fatal
     })
+}
+
+/// Points at a backup superblock, found where the damaged primary's own
+/// numbers say the backups are, for -b.
+fn backup_hint(disk: &dyn Disk, r: &mut Report<'_>) {
+    let found = SBLOCK_SEARCH.iter().find_map(|&loc| {
+        let raw = read_sb(disk, loc)?;
+        let fsize = u64::try_from(raw.fsize).ok()?;
+        let (fpg, sblkno) = (
+            u64::try_from(raw.fpg).ok()?,
+            u64::try_from(raw.sblkno).ok()?,
+        );
+        let ncg = u64::try_from(raw.ncg).ok()?;
+        if !fsize.is_power_of_two() || !(512..=65_536).contains(&fsize) || sblkno == 0 {
+            return None;
+        }
+        [1, ncg.saturating_sub(1), 0].into_iter().find_map(|c| {
+            let at = c
+                .checked_mul(fpg)?
+                .checked_add(sblkno)?
+                .checked_mul(fsize)?;
+            let alt = read_sb(disk, at).filter(|a| a.ufs().is_some())?;
+            Geometry::new(&alt, at, true, disk.size()).ok()?;
+            Some(at / DEV_BSIZE)
+        })
+    });
+    match found {
+        Some(sector) => r.line(&format!(
+            "(a backup superblock is at sector {sector}: use -b {sector})"
+        )),
+        None => r.line("(use -b with the sector number of a backup superblock)"),
+    }
 }
 
 /// The superblock must agree with the backup in the last group.

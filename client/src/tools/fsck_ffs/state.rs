@@ -203,9 +203,10 @@ impl<'a> Fsck<'a> {
             return "/".into();
         }
         let mut parts: Vec<&[u8]> = Vec::new();
+        let mut seen = BTreeSet::new();
         let mut cur = ino;
         let mut complete = false;
-        for _ in 0..=self.countdirs + 1 {
+        while seen.insert(cur) {
             if cur == ROOTINO {
                 complete = true;
                 break;

@@ -10,7 +10,7 @@ use crate::tools::ufs::cg::{
 };
 use crate::tools::ufs::dinode::Dinode;
 use crate::tools::ufs::dir::Entry;
-use crate::tools::ufs::disk::Disk;
+use crate::tools::ufs::disk::{Disk, DiskError};
 use crate::tools::ufs::sb::{Csum, CsumTotal, Geometry, Superblock};
 use crate::tools::ufs::{
     Ufs, CG_MAGIC, DEV_BSIZE, DIRBLKSIZ, DT_DIR, FS_UFS1_MAGIC, FS_UFS2_MAGIC, IFDIR, ROOTINO,
@@ -71,28 +71,25 @@ impl Gens {
     }
 }
 
+/// newfs's message for a failed transfer at `off`.
+fn io_failure(what: &str, status: i32, off: u64, e: DiskError) -> Failure {
+    let why = e
+        .errno
+        .map_or("end of device".to_string(), |e| e.to_string());
+    Failure {
+        message: format!("{what} error for sector {}: {why}", off / DEV_BSIZE),
+        status,
+    }
+}
+
 fn wtfs(disk: &dyn Disk, off: u64, buf: &[u8]) -> Result<(), Failure> {
-    disk.write_at(off, buf).map_err(|e| Failure {
-        message: format!(
-            "wtfs: write error for sector {}: {}",
-            off / DEV_BSIZE,
-            e.errno
-                .map_or("end of device".to_string(), |e| e.to_string())
-        ),
-        status: 36,
-    })
+    disk.write_at(off, buf)
+        .map_err(|e| io_failure("wtfs: write", 36, off, e))
 }
 
 fn rdfs(disk: &dyn Disk, off: u64, buf: &mut [u8]) -> Result<(), Failure> {
-    disk.read_at(off, buf).map_err(|e| Failure {
-        message: format!(
-            "rdfs: read error for sector {}: {}",
-            off / DEV_BSIZE,
-            e.errno
-                .map_or("end of device".to_string(), |e| e.to_string())
-        ),
-        status: 34,
-    })
+    disk.read_at(off, buf)
+        .map_err(|e| io_failure("rdfs: read", 34, off, e))
 }
 
 /// Writes the file system `g` describes on `disk` (`sectors` long).
@@ -106,15 +103,7 @@ pub fn write(
     // The last sector must be writable.
     wtfs(disk, (sectors - 1) * DEV_BSIZE, &[0u8; DEV_BSIZE as usize])?;
     clear_old_superblocks(disk, g, sectors)?;
-    let layout = CgLayout::standard(
-        g.ufs,
-        g.old_cpg,
-        g.old_nrpos,
-        g.contigsumsize,
-        g.frag,
-        g.ipg,
-        g.fpg,
-    );
+    let layout = g.cg_layout();
     let mut sums = Vec::with_capacity(g.ncg as usize);
     for c in 0..g.ncg {
         let mut cg = init_cg(g, &layout, c)?;

@@ -121,11 +121,18 @@ impl Drop for KernelDisk<'_> {
     }
 }
 
-impl Disk for KernelDisk<'_> {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), DiskError> {
+impl KernelDisk<'_> {
+    /// Moves all of a buffer `len` bytes long at `offset`, at most
+    /// [`CHUNK`] per call of `step(position, from, to)`, which returns
+    /// how many bytes it moved.
+    fn transfer(
+        offset: u64,
+        len: usize,
+        mut step: impl FnMut(i64, usize, usize) -> Result<usize, Errno>,
+    ) -> Result<(), DiskError> {
         let mut done = 0;
-        while done < buf.len() {
-            let end = buf.len().min(done + CHUNK);
+        while done < len {
+            let end = len.min(done + CHUNK);
             let at = offset + done as u64;
             let err = |errno| DiskError {
                 offset: at,
@@ -133,7 +140,7 @@ impl Disk for KernelDisk<'_> {
                 errno,
             };
             let pos = i64::try_from(at).map_err(|_| err(Some(Errno::EINVAL)))?;
-            match self.client.pread(self.fd, &mut buf[done..end], pos) {
+            match step(pos, done, end) {
                 Ok(0) => return Err(err(None)),
                 Ok(n) => done += n,
                 Err(e) => return Err(err(Some(e))),
@@ -142,24 +149,57 @@ impl Disk for KernelDisk<'_> {
         Ok(())
     }
 
-    fn write_at(&self, offset: u64, buf: &[u8]) -> Result<(), DiskError> {
-        let mut done = 0;
-        while done < buf.len() {
-            let end = buf.len().min(done + CHUNK);
-            let at = offset + done as u64;
-            let err = |errno| DiskError {
-                offset: at,
-                len: end - done,
-                errno,
-            };
-            let pos = i64::try_from(at).map_err(|_| err(Some(Errno::EINVAL)))?;
-            match self.client.pwrite(self.fd, &buf[done..end], pos) {
-                Ok(0) => return Err(err(None)),
-                Ok(n) => done += n,
-                Err(e) => return Err(err(Some(e))),
-            }
+    fn pread_all(&self, offset: u64, buf: &mut [u8]) -> Result<(), DiskError> {
+        let len = buf.len();
+        Self::transfer(offset, len, |pos, from, to| {
+            self.client.pread(self.fd, &mut buf[from..to], pos)
+        })
+    }
+
+    fn pwrite_all(&self, offset: u64, buf: &[u8]) -> Result<(), DiskError> {
+        Self::transfer(offset, buf.len(), |pos, from, to| {
+            self.client.pwrite(self.fd, &buf[from..to], pos)
+        })
+    }
+
+    /// The sector-aligned span covering `len` bytes at `offset`, when a
+    /// raw device needs one and the request is not aligned already.
+    fn span(&self, offset: u64, len: usize) -> Option<(u64, usize)> {
+        let s = SECTOR;
+        let aligned = offset % s == 0 && len as u64 % s == 0;
+        if self.kind != DiskKind::Char || aligned {
+            return None;
         }
+        let start = offset - offset % s;
+        let end = (offset + len as u64).next_multiple_of(s);
+        Some((start, (end - start) as usize))
+    }
+}
+
+/// Raw devices move whole sectors.
+const SECTOR: u64 = 512;
+
+impl Disk for KernelDisk<'_> {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), DiskError> {
+        let Some((start, len)) = self.span(offset, buf.len()) else {
+            return self.pread_all(offset, buf);
+        };
+        let mut whole = vec![0u8; len];
+        self.pread_all(start, &mut whole)?;
+        let skip = (offset - start) as usize;
+        buf.copy_from_slice(&whole[skip..skip + buf.len()]);
         Ok(())
+    }
+
+    fn write_at(&self, offset: u64, buf: &[u8]) -> Result<(), DiskError> {
+        let Some((start, len)) = self.span(offset, buf.len()) else {
+            return self.pwrite_all(offset, buf);
+        };
+        let mut whole = vec![0u8; len];
+        self.pread_all(start, &mut whole)?;
+        let skip = (offset - start) as usize;
+        whole[skip..skip + buf.len()].copy_from_slice(buf);
+        self.pwrite_all(start, &whole)
     }
 
     fn size(&self) -> u64 {

@@ -573,6 +573,19 @@ impl Geometry {
         self.ufs == Ufs::V2 || self.sb.old_inodefmt >= super::FS_44INODEFMT
     }
 
+    /// Where the maps sit in a cylinder group block.
+    pub fn cg_layout(&self) -> super::cg::CgLayout {
+        super::cg::CgLayout::standard(
+            self.ufs,
+            self.old_cpg,
+            self.old_nrpos,
+            self.contigsumsize,
+            self.frag,
+            self.ipg,
+            self.fpg,
+        )
+    }
+
     /// Fragments in group `c` (the last one may be short).
     pub fn cg_ndblk(&self, c: u64) -> u64 {
         let base = self.cgbase(c);
