@@ -112,7 +112,34 @@ fn setup_with(version: u32) -> Setup {
     s
 }
 
-fn posix_setup(version: u32) -> (Setup, Fs) {
+/// A set-up whose file system must check clean (rump.fsck_ffs -f) when
+/// the test ends.
+pub struct Checked(Setup);
+
+impl Drop for Checked {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            fsck_clean(&self.0);
+        }
+    }
+}
+
+/// Unmounts /mnt (if mounted) and checks /dev/dk with rump.fsck_ffs -f.
+fn fsck_clean(s: &Setup) {
+    let _ = s.client.unmount(b"/mnt", 0);
+    let out = run(s
+        .scratch
+        .tool("fsck_ffs", &s.server.url)
+        .args(["-f", "/dev/dk"]));
+    assert!(
+        out.status.success(),
+        "rump.fsck_ffs finds the file system damaged:\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+fn posix_setup(version: u32) -> (Checked, Fs) {
     let s = setup_with(version);
     s.client.mkdir(b"/mnt/t", 0o755).unwrap();
     let fs = Fs {
@@ -121,18 +148,18 @@ fn posix_setup(version: u32) -> (Setup, Fs) {
         dir: b"/mnt/t".to_vec(),
         caps: Caps::POSIX,
     };
-    (s, fs)
+    (Checked(s), fs)
 }
 
 mod posix_ufs1 {
-    fn setup() -> (super::Setup, rump_tests::posix::Fs) {
+    fn setup() -> (super::Checked, rump_tests::posix::Fs) {
         super::posix_setup(1)
     }
     rump_tests::posix_tests!(setup);
 }
 
 mod posix_ufs2 {
-    fn setup() -> (super::Setup, rump_tests::posix::Fs) {
+    fn setup() -> (super::Checked, rump_tests::posix::Fs) {
         super::posix_setup(2)
     }
     rump_tests::posix_tests!(setup);
@@ -265,6 +292,7 @@ fn walk(c: &Client, expect: &Tree) -> Tree {
 fn check_image(s: &Setup, expect: &Tree) {
     let c = &s.client;
     c.unmount(b"/mnt", 0).expect("unmount");
+    fsck_clean(s);
     mount(c, 0).expect("mount again");
     let got = walk(c, expect);
     for (k, v) in expect {
