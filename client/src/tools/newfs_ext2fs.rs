@@ -243,14 +243,14 @@ fn make(client: &Client, fd: i32, special: &str, mut o: Options) -> Result<(), S
         println!(
             "{special}: {}.{}MB ({sectors} sectors) block size {}, fragment size {}",
             bytes >> 20,
-            (bytes & ((1 << 20) - 1)) * 10 >> 20,
+            ((bytes & ((1 << 20) - 1)) * 10) >> 20,
             l.bsize,
             l.bsize
         );
         println!(
             "\tusing {} block groups of {}.0MB, {} blks, {} inodes.",
             l.groups,
-            l.blocks_per_group * u64::from(l.bsize) >> 20,
+            (l.blocks_per_group * u64::from(l.bsize)) >> 20,
             l.blocks_per_group,
             l.inodes_per_group
         );

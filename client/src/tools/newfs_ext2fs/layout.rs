@@ -126,8 +126,8 @@ impl Layout {
         let mut groups = (blocks - first_data_block).div_ceil(bpg);
         let mut inodes = if p.inodes > 0 {
             p.inodes
-        } else if p.density > 0 {
-            bytes / p.density
+        } else if let Some(n) = bytes.checked_div(p.density) {
+            n
         } else if bytes < 4 * MB {
             blocks / 8
         } else if bytes < 512 * MB {
@@ -145,7 +145,7 @@ impl Layout {
             let itb = ipg * u64::from(p.inode_size) / bs;
             let last = blocks - first_data_block - bpg * (groups - 1);
             let sb = if has_super(groups - 1) { 1 + gdt } else { 0 };
-            if last >= sb + 2 + itb + 1 {
+            if last > sb + 2 + itb {
                 break;
             }
             if groups == 1 {
