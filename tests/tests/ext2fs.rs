@@ -4,7 +4,7 @@
 //! images with features that are not implemented; rump.newfs_ext2fs.
 
 use netbsd_abi::fcntl::*;
-use netbsd_abi::mount::MNT_RDONLY;
+use netbsd_abi::mount::{MNT_RDONLY, MNT_UPDATE};
 use netbsd_abi::stat::{Timespec, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG};
 use rump_tests::posix::{Caps, Fs};
 use rump_tests::*;
@@ -782,6 +782,100 @@ fn a_journal_that_needs_no_recovery_is_left_alone() {
 }
 
 #[test]
+fn hash_indexed_directories_and_attribute_blocks() {
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tree.path().join("big")).unwrap();
+    for i in 0..400 {
+        std::fs::write(
+            tree.path().join(format!("big/file-number-{i}")),
+            format!("{i}"),
+        )
+        .unwrap();
+    }
+    std::fs::write(tree.path().join("withea"), b"data").unwrap();
+    let scratch = Scratch::new();
+    let img = scratch.path().join("img");
+    mke2fs(
+        &img,
+        &["-t", "ext2", "-I", "128", "-b", "1024"],
+        "8m",
+        Some(tree.path()),
+    );
+    // Index the directories, and give a file an attribute block.
+    let o = run(Command::new("e2fsck").arg("-fyD").arg(&img));
+    assert!(o.status.code().unwrap_or(8) <= 1, "{}", text(&o.stdout));
+    debugfs(&img, true, "ea_set /withea user.test somevalue");
+    assert!(text(&debugfs(&img, false, "stat /big")).contains("Flags: 0x1000"));
+    assert!(!text(&debugfs(&img, false, "stat /withea")).contains("File ACL: 0"));
+    let s = start(scratch, img);
+    let c = &s.client;
+    mount(c, 0).unwrap();
+    for i in (0..400).step_by(5) {
+        assert_eq!(
+            read_all(c, format!("/mnt/big/file-number-{i}").as_bytes()),
+            format!("{i}").as_bytes()
+        );
+    }
+    for i in 400..450 {
+        write_file(c, format!("/mnt/big/file-number-{i}").as_bytes(), b"new");
+    }
+    for i in (0..100).step_by(2) {
+        c.unlink(format!("/mnt/big/file-number-{i}").as_bytes())
+            .unwrap();
+    }
+    assert_eq!(c.read_dir(b"/mnt/big").unwrap().len(), 2 + 400);
+    let before = c.statvfs(b"/mnt").unwrap().bfree;
+    c.unlink(b"/mnt/withea").unwrap();
+    assert_eq!(
+        c.statvfs(b"/mnt").unwrap().bfree,
+        before + 2,
+        "data and attribute blocks freed"
+    );
+    c.unmount(b"/mnt", 0).unwrap();
+    assert_clean(&s.img);
+    let st = text(&debugfs(&s.img, false, "stat /big"));
+    assert!(
+        st.contains("Flags: 0x0"),
+        "the stale index is dropped: {st}"
+    );
+}
+
+#[test]
+fn large_files() {
+    let scratch = Scratch::new();
+    let img = scratch.path().join("img");
+    mke2fs(&img, &["-t", "ext2", "-O", "^large_file"], "8m", None);
+    let s = start(scratch, img);
+    let c = &s.client;
+    mount(c, 0).unwrap();
+    let fd = c.open(b"/mnt/huge", O_RDWR | O_CREAT, 0o644).unwrap();
+    c.pwrite(fd, b"past 4 GiB", 5 << 30).unwrap();
+    assert_eq!(c.fstat(fd).unwrap().size, (5 << 30) + 10);
+    let mut b = [0u8; 10];
+    c.pread(fd, &mut b, 5 << 30).unwrap();
+    assert_eq!(&b, b"past 4 GiB");
+    c.close(fd).unwrap();
+    c.unmount(b"/mnt", 0).unwrap();
+    assert_clean(&s.img);
+    let d = text(&run(Command::new("dumpe2fs").arg("-h").arg(&s.img)).stdout);
+    assert!(d.contains("large_file"), "the feature is turned on: {d}");
+    assert!(text(&debugfs(&s.img, false, "stat /huge")).contains("Size: 5368709130"));
+    // Revision 0 stops at 2 GiB.
+    let scratch = Scratch::new();
+    let img = scratch.path().join("img");
+    mke2fs(&img, &["-t", "ext2", "-r", "0"], "4m", None);
+    let s = start(scratch, img);
+    let c = &s.client;
+    mount(c, 0).unwrap();
+    let fd = c.open(b"/mnt/f", O_RDWR | O_CREAT, 0o644).unwrap();
+    assert_eq!(c.pwrite(fd, b"x", 1 << 31).unwrap_err(), Errno::EFBIG);
+    assert_eq!(c.pwrite(fd, b"0123456789", (1 << 31) - 5).unwrap(), 4);
+    c.close(fd).unwrap();
+    c.unmount(b"/mnt", 0).unwrap();
+    assert_clean(&s.img);
+}
+
+#[test]
 fn state_flag_follows_netbsd() {
     let scratch = Scratch::new();
     let img = scratch.path().join("img");
@@ -799,6 +893,27 @@ fn state_flag_follows_netbsd() {
     assert_eq!(state(&img), 1, "clean after unmount");
     mount(c, MNT_RDONLY).unwrap();
     assert_eq!(state(&img), 1, "a read-only mount writes nothing");
+    // Read-only to read-write and back (MNT_UPDATE).
+    let spec = b"/dev/wd0\0".to_vec();
+    let mut data = (spec.as_ptr() as u64).to_le_bytes();
+    c.mount_with(b"ext2fs", b"/mnt", MNT_UPDATE, &mut data, &[&spec])
+        .unwrap();
+    assert_eq!(state(&img), 0);
+    write_file(c, b"/mnt/f", b"written after the update");
+    c.mount_with(
+        b"ext2fs",
+        b"/mnt",
+        MNT_UPDATE | MNT_RDONLY,
+        &mut data,
+        &[&spec],
+    )
+    .unwrap();
+    assert_eq!(state(&img), 1);
+    assert_clean(&img);
+    assert_eq!(
+        c.open(b"/mnt/g", O_CREAT | O_WRONLY, 0o644).unwrap_err(),
+        Errno::EROFS
+    );
     c.unmount(b"/mnt", 0).unwrap();
     // Mounted while not clean: marked as having errors, and left so.
     debugfs(&img, true, "ssv state 0");
