@@ -29,23 +29,26 @@ impl Setup {
 }
 
 fn start(scratch: Scratch, img: PathBuf) -> Setup {
+    start_with(scratch, img, &[])
+}
+
+/// [`start`] with more server arguments.
+fn start_with(scratch: Scratch, img: PathBuf, extra: &[&str]) -> Setup {
     let (vfs, ext2) = (plugin("rumpvfs"), plugin("rumpfs_ext2fs"));
     let disk = format!("key=/dev/wd0,hostpath={},size=host", img.display());
     let log = std::fs::File::create(scratch.path().join("log")).unwrap();
     let mut cmd = server_cmd("rump_server");
     cmd.stderr(Stdio::from(log));
-    let server = Server::start_cmd(
-        cmd,
-        &[
-            "-l",
-            vfs.to_str().unwrap(),
-            "-l",
-            ext2.to_str().unwrap(),
-            "-d",
-            &disk,
-        ],
-        &scratch.url("sock"),
-    );
+    let mut args = vec![
+        "-l",
+        vfs.to_str().unwrap(),
+        "-l",
+        ext2.to_str().unwrap(),
+        "-d",
+        &disk,
+    ];
+    args.extend_from_slice(extra);
+    let server = Server::start_cmd(cmd, &args, &scratch.url("sock"));
     let client = server.client();
     Setup {
         scratch,
@@ -553,6 +556,28 @@ fn interleaved_writers() {
     let names = s.client.read_dir(b"/mnt/shared").unwrap();
     assert_eq!(names.len(), 2 + 4 * 10);
     s.client.unmount(b"/mnt", 0).unwrap();
+    assert_clean(&s.img);
+}
+
+#[test]
+fn works_within_a_small_memory_limit() {
+    let scratch = Scratch::new();
+    let img = scratch.path().join("img");
+    mke2fs(&img, &["-t", "ext2", "-b", "1024"], "16m", None);
+    let s = start_with(scratch, img, &["-r", "1m"]);
+    let c = &s.client;
+    mount(c, 0).unwrap();
+    for d in 0..4 {
+        c.mkdir(format!("/mnt/d{d}").as_bytes(), 0o755).unwrap();
+        for f in 0..40 {
+            let name = format!("/mnt/d{d}/file-{f}");
+            write_file(c, name.as_bytes(), &pattern(3000 + f * 100, d as u32));
+        }
+    }
+    write_file(c, b"/mnt/big", &pattern(2_000_000, 3));
+    assert_eq!(read_all(c, b"/mnt/big"), pattern(2_000_000, 3));
+    assert_eq!(read_all(c, b"/mnt/d3/file-39"), pattern(3000 + 3900, 3));
+    c.unmount(b"/mnt", 0).unwrap();
     assert_clean(&s.img);
 }
 
