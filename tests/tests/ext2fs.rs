@@ -76,9 +76,28 @@ fn e2fsck(img: &Path) -> (i32, String) {
     (o.status.code().unwrap_or(-1), out)
 }
 
+/// e2fsck finds nothing wrong, and the superblock's free counts (which
+/// e2fsck does not count as errors) are the sums of the groups'.
 fn assert_clean(img: &Path) {
     let (code, out) = e2fsck(img);
     assert_eq!(code, 0, "e2fsck -fn:\n{out}");
+    let dump = text(&run(Command::new("dumpe2fs").arg(img)).stdout);
+    let total = |name: &str| -> u64 {
+        dump.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {dump}"))
+    };
+    let (mut blocks, mut inodes) = (0, 0);
+    for l in dump.lines() {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        if let [b, "free", "blocks,", i, "free", "inodes,", ..] = words.as_slice() {
+            blocks += b.parse::<u64>().unwrap();
+            inodes += i.parse::<u64>().unwrap();
+        }
+    }
+    assert_eq!(total("Free blocks:"), blocks, "superblock free blocks");
+    assert_eq!(total("Free inodes:"), inodes, "superblock free inodes");
 }
 
 /// debugfs's output for a request (`-w` to change the image).
