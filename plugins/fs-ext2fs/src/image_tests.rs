@@ -459,3 +459,36 @@ fn concurrent_changes_stay_consistent() {
     let (clean, out) = fsck(&bytes_of(&disk));
     assert!(clean, "{out}");
 }
+
+/// Link counts through every kind of directory rename.
+#[test]
+fn directory_renames_keep_link_counts() {
+    let disk = MemDisk::new(mkimage(&["-t", "ext2"], 2048, None));
+    let fs = mount(&disk, false).unwrap();
+    let r = root(&fs);
+    let a = ok(r.mkdir(s(b"a"), 0o755));
+    let b = ok(r.mkdir(s(b"b"), 0o755));
+    ok(a.mkdir(s(b"x"), 0o755));
+    ok(b.mkdir(s(b"y"), 0o755));
+    ok(b.mkdir(s(b"z"), 0o755));
+    let links = |v: &VnodeObj| ok(v.getattr()).nlink;
+    assert_eq!((links(&a), links(&b)), (3, 4));
+    // Across parents, over an empty directory.
+    ok(a.rename(s(b"x"), &b, s(b"y")));
+    assert_eq!((links(&a), links(&b)), (2, 4));
+    // Within a parent, over an empty directory.
+    ok(b.rename(s(b"y"), &b, s(b"z")));
+    assert_eq!(links(&b), 3);
+    // Across parents, to a new name.
+    ok(b.rename(s(b"z"), &a, s(b"w")));
+    assert_eq!((links(&a), links(&b)), (3, 2));
+    let w = ok(a.lookup(s(b"w")));
+    assert_eq!(
+        ok(ok(w.lookup(s(b".."))).getattr()).ino,
+        ok(a.getattr()).ino
+    );
+    drop((a, b, w, r));
+    fs.unmount().unwrap();
+    let (clean, out) = fsck(&bytes_of(&disk));
+    assert!(clean, "{out}");
+}
