@@ -17,8 +17,12 @@ use crate::superblock::Geometry;
 use rump_plugin_api::{Errno, KResult};
 
 /// Whether the inode's block pointers really are a block map: regular
-/// files, directories and symbolic links too long to live in the inode.
+/// files, directories and symbolic links too long to live in the inode,
+/// unless flagged as something else (extents, inline data).
 pub fn has_block_map(geo: &Geometry, d: &Dinode) -> bool {
+    if check_mappable(d).is_err() {
+        return false;
+    }
     if d.is_reg() || d.is_dir() {
         return true;
     }
@@ -299,6 +303,7 @@ fn trunc_tree(
 /// Frees every block of `d` mapping file block `from` or later, and the
 /// indirect blocks left empty.
 pub fn truncate(fs: &Fs, d: &mut Dinode, from: u64) -> KResult<()> {
+    check_mappable(d)?;
     let n = fs.geo.ptrs_per_block();
     let per = u64::from(fs.geo.bsize / 512);
     let mut budget = Budget((d.blocks_raw() / per).min(fs.geo.blocks_count) + 16);

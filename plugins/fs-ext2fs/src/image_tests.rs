@@ -246,3 +246,249 @@ fn times_and_attributes() {
         "clean after unmount"
     );
 }
+
+/// Walks what can be reached from `dir`, reading everything, within a
+/// budget of entries.
+fn walk(dir: &VnodeObj, budget: &mut u32) {
+    let Ok(entries) = dir.readdir(0, 64).into_result() else {
+        return;
+    };
+    for e in entries.iter() {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
+        if e.name.as_slice() == b"." || e.name.as_slice() == b".." {
+            continue;
+        }
+        let Ok(v) = dir.lookup(s(e.name.as_slice())).into_result() else {
+            continue;
+        };
+        let Ok(st) = v.getattr().into_result() else {
+            continue;
+        };
+        match st.mode & S_IFMT {
+            S_IFDIR => walk(&v, budget),
+            S_IFREG => {
+                let _ = v.read(0, 70_000);
+                let _ = v.read((st.size as u64) / 2, 5000);
+            }
+            _ => {
+                let _ = v.readlink();
+            }
+        }
+    }
+}
+
+/// Damaged copies of a populated image: mounting, walking and changing
+/// them fails cleanly or works, and never panics. EXT2_FUZZ_ROUNDS,
+/// _SEED, _HITS (most bytes damaged) and _MKE2FS (mke2fs arguments)
+/// change what is tried.
+#[test]
+fn damaged_images_fail_cleanly() {
+    let src = tempfile::tempdir().unwrap();
+    let t = src.path();
+    std::fs::create_dir_all(t.join("d/e")).unwrap();
+    std::fs::write(t.join("a"), vec![5u8; 300_000]).unwrap();
+    std::fs::write(t.join("d/e/c"), b"c").unwrap();
+    std::os::unix::fs::symlink("x".repeat(80), t.join("slow")).unwrap();
+    std::os::unix::fs::symlink("a", t.join("fast")).unwrap();
+    for i in 0..30 {
+        std::fs::write(
+            t.join(format!("d/name-long-enough-for-two-blocks-{i:02}")),
+            b"n",
+        )
+        .unwrap();
+    }
+    let args = std::env::var("EXT2_FUZZ_MKE2FS").unwrap_or("-t ext2 -b 1024 -N 64".into());
+    let args: Vec<&str> = args.split_whitespace().collect();
+    let pristine = mkimage(&args, 512, Some(t));
+    let rounds: u64 = std::env::var("EXT2_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let mut seed: u64 = std::env::var("EXT2_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x2545_f491_4f6c_dd1d);
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let hits: u64 = std::env::var("EXT2_FUZZ_HITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
+    for round in 0..rounds {
+        let mut bytes = pristine.clone();
+        for _ in 0..1 + next() % hits {
+            let span = if next() % 4 == 0 {
+                bytes.len()
+            } else {
+                80 << 10
+            };
+            let at = (next() % span as u64) as usize;
+            bytes[at] = match next() % 3 {
+                0 => next() as u8,
+                1 => 0xff,
+                _ => 0,
+            };
+        }
+        let disk = MemDisk::new(bytes);
+        let Ok(fs) = mount(&disk, round % 4 == 0) else {
+            continue;
+        };
+        let Ok(r) = fs.get(ROOT_INO).map(|i| Ext2Vnode::obj(&fs, i)) else {
+            continue;
+        };
+        let mut budget = 100;
+        walk(&r, &mut budget);
+        if let Ok(d) = r.lookup(s(b"d")).into_result() {
+            if let Ok(f) = d.create(s(b"new"), S_IFREG | 0o644, 0).into_result() {
+                let _ = f.write(0, s(&vec![1u8; 20_000]), false);
+                let _ = f.setattr(&SetAttr {
+                    size: Some(100).into(),
+                    ..SetAttr::default()
+                });
+            }
+            let _ = d.mkdir(s(b"sub"), 0o755);
+            let _ = d.remove(s(b"name-long-enough-for-two-blocks-03"));
+            let _ = r.rename(s(b"a"), &d, s(b"moved"));
+            let _ = d.rename(s(b"e"), &r, s(b"e2"));
+            let _ = r.rmdir(s(b"e2"));
+        }
+        let _ = r.remove(s(b"a"));
+        let _ = fs.sync(true);
+        drop(r);
+        let _ = fs.unmount();
+    }
+}
+
+/// Threads creating, writing, linking, renaming and removing in shared
+/// directories at once leave a consistent file system (EXT2_STRESS_OPS
+/// and EXT2_STRESS_SEED change the work).
+#[test]
+fn concurrent_changes_stay_consistent() {
+    let ops: usize = std::env::var("EXT2_STRESS_OPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let seed: u64 = std::env::var("EXT2_STRESS_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x1234_5678_9abc_def0);
+    let disk = MemDisk::new(mkimage(&["-t", "ext2", "-b", "1024"], 8192, None));
+    let fs = mount(&disk, false).unwrap();
+    let r = root(&fs);
+    for d in 0..3 {
+        ok(r.mkdir(s(format!("d{d}").as_bytes()), 0o755));
+    }
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let fs = fs.clone();
+            std::thread::spawn(move || {
+                let r = root(&fs);
+                let dirs: Vec<VnodeObj> = (0..3)
+                    .map(|d| ok(r.lookup(s(format!("d{d}").as_bytes()))))
+                    .collect();
+                let mut x = seed ^ (t << 32) ^ 1;
+                let mut rnd = move |n: u64| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x % n
+                };
+                // Files kept open across changes, so that some are
+                // removed while in use.
+                let mut held: Vec<VnodeObj> = Vec::new();
+                for i in 0..ops {
+                    if rnd(10) == 0 {
+                        held.clear();
+                    }
+                    let d = &dirs[rnd(3) as usize];
+                    let name = format!("t{t}-{}", rnd(20));
+                    let n = name.as_bytes();
+                    match rnd(7) {
+                        0 | 1 => {
+                            if let Ok(f) = d.create(s(n), S_IFREG | 0o644, 0).into_result() {
+                                let _ = f.write(0, s(&vec![t as u8; (i % 7) * 3000]), false);
+                                held.push(f);
+                            }
+                        }
+                        2 => {
+                            let _ = d.remove(s(n));
+                        }
+                        3 => {
+                            let to = &dirs[rnd(3) as usize];
+                            let _ = d.rename(s(n), to, s(format!("t{t}-{}", rnd(20)).as_bytes()));
+                        }
+                        4 => {
+                            if let Ok(f) = d.lookup(s(n)).into_result() {
+                                let _ = dirs[rnd(3) as usize]
+                                    .link(s(format!("l{t}-{i}").as_bytes()), &f);
+                            }
+                        }
+                        5 => {
+                            let _ = d.mkdir(s(n), 0o755);
+                            let _ = d.rmdir(s(format!("t{t}-{}", rnd(20)).as_bytes()));
+                        }
+                        _ => {
+                            if let Ok(f) = d.lookup(s(n)).into_result() {
+                                let _ = f.read(0, 10_000);
+                                let _ = f.setattr(&SetAttr {
+                                    size: Some(rnd(20_000)).into(),
+                                    ..SetAttr::default()
+                                });
+                            }
+                            for f in &held {
+                                let _ = f.write(rnd(50_000), s(b"still open"), false);
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    drop(r);
+    fs.unmount().unwrap();
+    let (clean, out) = fsck(&bytes_of(&disk));
+    assert!(clean, "{out}");
+}
+
+/// Link counts through every kind of directory rename.
+#[test]
+fn directory_renames_keep_link_counts() {
+    let disk = MemDisk::new(mkimage(&["-t", "ext2"], 2048, None));
+    let fs = mount(&disk, false).unwrap();
+    let r = root(&fs);
+    let a = ok(r.mkdir(s(b"a"), 0o755));
+    let b = ok(r.mkdir(s(b"b"), 0o755));
+    ok(a.mkdir(s(b"x"), 0o755));
+    ok(b.mkdir(s(b"y"), 0o755));
+    ok(b.mkdir(s(b"z"), 0o755));
+    let links = |v: &VnodeObj| ok(v.getattr()).nlink;
+    assert_eq!((links(&a), links(&b)), (3, 4));
+    // Across parents, over an empty directory.
+    ok(a.rename(s(b"x"), &b, s(b"y")));
+    assert_eq!((links(&a), links(&b)), (2, 4));
+    // Within a parent, over an empty directory.
+    ok(b.rename(s(b"y"), &b, s(b"z")));
+    assert_eq!(links(&b), 3);
+    // Across parents, to a new name.
+    ok(b.rename(s(b"z"), &a, s(b"w")));
+    assert_eq!((links(&a), links(&b)), (3, 2));
+    let w = ok(a.lookup(s(b"w")));
+    assert_eq!(
+        ok(ok(w.lookup(s(b".."))).getattr()).ino,
+        ok(a.getattr()).ino
+    );
+    drop((a, b, w, r));
+    fs.unmount().unwrap();
+    let (clean, out) = fsck(&bytes_of(&disk));
+    assert!(clean, "{out}");
+}

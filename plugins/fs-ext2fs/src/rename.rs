@@ -130,11 +130,10 @@ pub fn rename(
     dir::remove(fs, &mut fs_g.d, &src_at)?;
     ss.d.set_time(Stamp::Change, Timespec::now());
     if src_is_dir && !same_dir {
+        // The moved directory's ".." now counts in the target.
         dir::set_parent(fs, &mut ss.d, to_dir.ino)?;
         count_subdir(fs, &mut fs_g.d, false);
-        if vs.is_none() {
-            count_subdir(fs, &mut target(&mut fs_g, &mut ts_g).d, true);
-        }
+        count_subdir(fs, &mut target(&mut fs_g, &mut ts_g).d, true);
     }
     fs.write_dinode(src.ino, &ss.d)?;
     if let (Some(v), Some(vs)) = (&victim, vs.as_mut()) {
