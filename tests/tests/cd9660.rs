@@ -177,7 +177,7 @@ fn compare(c: &Client, host: &Path, mnt: &[u8], f: Fidelity) -> usize {
     for e in std::fs::read_dir(host).unwrap() {
         let e = e.unwrap();
         let meta = e.metadata().unwrap();
-        if !f.rock_ridge && !(meta.is_file() || meta.is_dir()) {
+        if !(f.rock_ridge || meta.is_file() || meta.is_dir()) {
             continue;
         }
         want.insert(bytes(Path::new(&e.file_name())));
