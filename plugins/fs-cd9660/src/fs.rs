@@ -2,8 +2,10 @@
 //! are read (Rock Ridge, Joliet or plain ISO 9660) and the root.
 //!
 //! Everything here is fixed at mount time, so the vnode operations that
-//! share it need no locks; only "unmounted" changes, once.
+//! share it need no locks; only "unmounted" changes, once, and the
+//! listing cache has its own lock.
 
+use crate::dircache::DirCache;
 use crate::disk::{Disk, Geometry};
 use crate::mem::Charge;
 use crate::names::Style;
@@ -39,6 +41,8 @@ pub struct Fs {
     pub fsid: u64,
     /// The mount point, for link targets relative to the volume root.
     pub volroot: Vec<u8>,
+    /// Listings of the directories used last.
+    pub cache: DirCache,
     alive: AtomicBool,
     _charge: Charge,
 }
@@ -68,6 +72,7 @@ impl Fs {
             root_ino: s.root_ino,
             fsid: s.fsid,
             volroot: s.volroot,
+            cache: DirCache::default(),
             alive: AtomicBool::new(true),
             _charge: Charge::new(crate::mem::MOUNT_COST)?,
         })
@@ -82,9 +87,11 @@ impl Fs {
         }
     }
 
-    /// Marks the volume unmounted: every later operation fails with EIO.
+    /// Marks the volume unmounted: every later operation fails with EIO,
+    /// and the cached listings are given back.
     pub fn unmount(&self) {
         self.alive.store(false, Ordering::Release);
+        self.cache.clear();
     }
 
     /// The file number of a directory whose data starts at `block`.

@@ -21,7 +21,9 @@
 //! | [`attrs`] | attributes without Rock Ridge; extended attribute records |
 //! | [`data`] | a file's extents (multi-extent, interleaved) and reading them |
 //! | [`node`] | loading a file from its number |
-//! | [`dir`] | walking, listing and searching directories |
+//! | [`walk`] | walking a directory's records and naming them |
+//! | [`dircache`] | the listings of the directories used last |
+//! | [`dir`] | readdir and lookup |
 //! | [`mem`] | charging what a mount keeps to the kernel |
 //! | [`fs`] | one mounted volume |
 //! | [`args`] | the `iso_args` block and NetBSD's option precedence |
@@ -33,6 +35,7 @@ pub mod args;
 pub mod attrs;
 pub mod data;
 pub mod dir;
+pub mod dircache;
 pub mod disk;
 pub mod fs;
 pub mod mem;
@@ -46,6 +49,7 @@ pub mod susp;
 pub mod time;
 pub mod vnode;
 pub mod volume;
+pub mod walk;
 
 #[cfg(test)]
 mod tests;

@@ -10,11 +10,14 @@
 use crate::args::{self, Reading};
 use crate::disk::{Device, Disk, Source};
 use crate::fs::{Fs, Naming, Setup};
+use crate::node::Node;
 use crate::rrip;
 use crate::vnode::IsoVnode;
 use crate::volume;
 use rump_plugin_api::abi::limits::MAXPATHLEN;
-use rump_plugin_api::abi::mount::{IsoArgs, ISOFSMNT_NORRIP, MNT_RDONLY};
+use rump_plugin_api::abi::mount::{
+    IsoArgs, ISOFSMNT_EXTATT, ISOFSMNT_NORRIP, ISOFSMNT_RRCASEINS, MNT_RDONLY,
+};
 use rump_plugin_api::vfs::{
     mount_obj, FsStats, FsType, Mount, MountArgs, MountEnv, MountObj, VType, VnodeObj,
 };
@@ -87,12 +90,12 @@ pub fn open(src: Box<dyn Source>, flags: i32, fsid: u64, on: &[u8]) -> KResult<A
         geo: desc.geo,
         naming,
         flags: d.flags,
-        extatt: flags & rump_plugin_api::abi::mount::ISOFSMNT_EXTATT != 0,
-        rr_caseins: flags & rump_plugin_api::abi::mount::ISOFSMNT_RRCASEINS != 0,
+        extatt: flags & ISOFSMNT_EXTATT != 0,
+        rr_caseins: flags & ISOFSMNT_RRCASEINS != 0,
         fsid,
         volroot: on.to_vec(),
     })?);
-    let root = crate::node::Node::load(&fs, fs.root_ino)?;
+    let root = Node::load(&fs, fs.root_ino)?;
     if root.vtype != VType::Dir {
         return Err(Errno::EINVAL);
     }
@@ -103,12 +106,6 @@ pub fn open(src: Box<dyn Source>, flags: i32, fsid: u64, on: &[u8]) -> KResult<A
 pub struct IsoMount {
     fs: Arc<Fs>,
     source: String,
-}
-
-impl IsoMount {
-    pub fn fs(&self) -> &Arc<Fs> {
-        &self.fs
-    }
 }
 
 impl Mount for IsoMount {
