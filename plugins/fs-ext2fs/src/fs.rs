@@ -181,7 +181,11 @@ impl Fs {
             }
         }
         a.dirty = true;
-        self.write_super_locked(&mut a)
+        self.write_super_locked(&mut a)?;
+        // On the medium before anything else changes, as NetBSD's
+        // synchronous superblock update at mount: a crash from here on
+        // leaves a file system marked not clean.
+        self.disk.flush()
     }
 
     /// Writes the superblock and the group descriptor table.
