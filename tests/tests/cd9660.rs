@@ -110,6 +110,11 @@ fn have(tool: &str) -> bool {
 /// A server with the VFS and cd9660, and `img` as /dev/cd (plus any
 /// further -d specs).
 fn serve(s: &Scratch, img: &Path, more: &[String]) -> Server {
+    serve_logging(s, img, more, std::process::Stdio::inherit())
+}
+
+/// [`serve`] with the server's standard error going to `stderr`.
+fn serve_logging(s: &Scratch, img: &Path, more: &[String], stderr: std::process::Stdio) -> Server {
     let vfs = plugin("rumpvfs").display().to_string();
     let cd = plugin("rumpfs_cd9660").display().to_string();
     let key = format!("key=/dev/cd,hostpath={},size=host", img.display());
@@ -117,7 +122,9 @@ fn serve(s: &Scratch, img: &Path, more: &[String]) -> Server {
     for m in more {
         args.extend(["-d", m.as_str()]);
     }
-    Server::start("rump_server", &args, &s.url("sock"))
+    let mut cmd = server_cmd("rump_server");
+    cmd.stderr(stderr);
+    Server::start_cmd(cmd, &args, &s.url("sock"))
 }
 
 /// mount(2) of `dev` on `on` with ISOFSMNT_* `iso_flags`.
@@ -891,7 +898,13 @@ fn corrupted_images_never_hurt_the_server() {
     }
     let work = s.path().join("work.iso");
     std::fs::write(&work, &good).unwrap();
-    let srv = serve(&s, &work, &more);
+    let log = s.path().join("server.log");
+    let srv = serve_logging(
+        &s,
+        &work,
+        &more,
+        std::fs::File::create(&log).unwrap().into(),
+    );
     let c = srv.client();
     let bystander = srv.client();
     c.mkdir(b"/mnt", 0o755).unwrap();
@@ -947,4 +960,6 @@ fn corrupted_images_never_hurt_the_server() {
         "took {:?}",
         started.elapsed()
     );
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(!log.contains("panicked"), "{log}");
 }
