@@ -110,6 +110,11 @@ fn have(tool: &str) -> bool {
 /// A server with the VFS and cd9660, and `img` as /dev/cd (plus any
 /// further -d specs).
 fn serve(s: &Scratch, img: &Path, more: &[String]) -> Server {
+    serve_logging(s, img, more, std::process::Stdio::inherit())
+}
+
+/// [`serve`] with the server's standard error going to `stderr`.
+fn serve_logging(s: &Scratch, img: &Path, more: &[String], stderr: std::process::Stdio) -> Server {
     let vfs = plugin("rumpvfs").display().to_string();
     let cd = plugin("rumpfs_cd9660").display().to_string();
     let key = format!("key=/dev/cd,hostpath={},size=host", img.display());
@@ -117,7 +122,9 @@ fn serve(s: &Scratch, img: &Path, more: &[String]) -> Server {
     for m in more {
         args.extend(["-d", m.as_str()]);
     }
-    Server::start("rump_server", &args, &s.url("sock"))
+    let mut cmd = server_cmd("rump_server");
+    cmd.stderr(stderr);
+    Server::start_cmd(cmd, &args, &s.url("sock"))
 }
 
 /// mount(2) of `dev` on `on` with ISOFSMNT_* `iso_flags`.
@@ -210,6 +217,7 @@ fn compare(c: &Client, host: &Path, mnt: &[u8], f: Fidelity) -> usize {
             assert_eq!(st.mode, hm.mode(), "mode of {what}");
             assert_eq!((st.uid, st.gid), (hm.uid(), hm.gid()), "owner of {what}");
             assert_eq!(st.mtime.sec, hm.mtime(), "mtime of {what}");
+            assert_eq!(st.ctime.sec, hm.ctime(), "ctime of {what}");
             if !hm.is_dir() {
                 assert_eq!(st.nlink, hm.nlink() as u32, "links of {what}");
             }
@@ -435,6 +443,53 @@ fn memory_is_charged_and_given_back() {
         329
     );
     assert!(memused(&c) <= 3 << 20);
+}
+
+/// Clients reading one mount at the same time see the same files.
+#[test]
+fn several_clients_read_at_once() {
+    let s = Scratch::new();
+    let tree = s.path().join("tree");
+    make_tree(&tree);
+    let img = s.path().join("rr.iso");
+    xorriso(&["-R", "-rr_reloc_dir", "rr_moved"], &img, &tree);
+    let vfs = plugin("rumpvfs").display().to_string();
+    let cd = plugin("rumpfs_cd9660").display().to_string();
+    let key = format!("key=/dev/cd,hostpath={},size=host", img.display());
+    let srv = Server::start(
+        "rump_server",
+        &["-c", "2", "-l", &vfs, "-l", &cd, "-d", &key],
+        &s.url("sock"),
+    );
+    let c = srv.client();
+    c.mkdir(b"/mnt", 0o755).unwrap();
+    mount(&c, b"/dev/cd", b"/mnt", MNT_RDONLY, 0).unwrap();
+    let big = std::fs::read(tree.join("big.bin")).unwrap();
+    let workers: Vec<_> = (0..4)
+        .map(|i| {
+            let url = srv.url.clone();
+            let big = big.clone();
+            std::thread::spawn(move || {
+                let c = Client::connect(&url, "reader").unwrap();
+                for round in 0..3 {
+                    let names = listed(&c, b"/mnt/many");
+                    assert_eq!(names.len(), 300);
+                    let n = (i * 7 + round * 31) % 300;
+                    let p = format!("/mnt/many/file-{n:03}.dat");
+                    assert_eq!(
+                        read_all(&c, p.as_bytes()),
+                        format!("file number {n}\n").as_bytes()
+                    );
+                    let deep = b"/mnt/d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12/bottom.txt";
+                    assert_eq!(read_all(&c, deep), b"at the bottom\n");
+                }
+                assert!(read_all(&c, b"/mnt/big.bin") == big);
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
 }
 
 #[test]
@@ -843,7 +898,13 @@ fn corrupted_images_never_hurt_the_server() {
     }
     let work = s.path().join("work.iso");
     std::fs::write(&work, &good).unwrap();
-    let srv = serve(&s, &work, &more);
+    let log = s.path().join("server.log");
+    let srv = serve_logging(
+        &s,
+        &work,
+        &more,
+        std::fs::File::create(&log).unwrap().into(),
+    );
     let c = srv.client();
     let bystander = srv.client();
     c.mkdir(b"/mnt", 0o755).unwrap();
@@ -899,4 +960,6 @@ fn corrupted_images_never_hurt_the_server() {
         "took {:?}",
         started.elapsed()
     );
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(!log.contains("panicked"), "{log}");
 }

@@ -3,10 +3,11 @@
 //! the directories it used last, with a map from Rock Ridge names to
 //! entries.
 //!
-//! The cache holds at most [`CACHE_BYTES`] per mount, charged to the
-//! kernel; the least recently used listings make room. A directory whose
-//! listing would cost more than [`LISTING_BYTES`], or that the kernel has
-//! no memory for, is walked on the image each time instead. A walk that
+//! The cache holds at most [`CACHE_BYTES`] per mount (and a sixteenth of
+//! the kernel's `-r` limit), charged to the kernel; the least recently
+//! used listings make room. A directory whose listing would cost more
+//! than [`LISTING_BYTES`] (or the whole budget), or that the kernel has no
+//! memory for, is walked on the image each time instead. A walk that
 //! ends at a malformed record keeps what came before it and remembers the
 //! error; a walk that cannot read the image is not cached.
 
@@ -26,6 +27,12 @@ pub const LISTING_BYTES: u64 = 2 << 20;
 /// What an entry costs besides its names.
 const ENTRY_COST: u64 = 128;
 
+/// What the listings of one mount may cost together in this kernel.
+fn budget() -> u64 {
+    let limit = rump_plugin_api::kernel::try_kernel().and_then(|k| k.mem_limit());
+    limit.map_or(CACHE_BYTES, |l| (l / 16).min(CACHE_BYTES))
+}
+
 /// The named entries of a directory, in order.
 pub struct Listing {
     pub entries: Vec<Entry>,
@@ -42,6 +49,7 @@ impl Listing {
     /// Walks `dir` whole; `None` if the listing is too large to keep or
     /// the kernel has no memory for it.
     fn build(fs: &Fs, dir: &Node) -> KResult<Option<Listing>> {
+        let most = LISTING_BYTES.min(budget());
         let mut walk = Walk::new(fs, dir, 0);
         let mut entries = Vec::new();
         let mut cost = 0u64;
@@ -51,7 +59,7 @@ impl Listing {
                 Ok(Some(e)) if e.name.is_empty() => {}
                 Ok(Some(e)) => {
                     cost += ENTRY_COST + (e.name.len() + e.raw.len()) as u64;
-                    if cost > LISTING_BYTES {
+                    if cost > most {
                         return Ok(None);
                     }
                     entries.push(e);
@@ -140,8 +148,9 @@ impl DirCache {
             return Ok(None);
         };
         let l = Arc::new(l);
+        let budget = budget();
         let mut st = self.st.lock();
-        while st.bytes + l.cost > CACHE_BYTES {
+        while st.bytes + l.cost > budget {
             let Some((&oldest, _)) = st.map.iter().min_by_key(|(_, (_, used))| *used) else {
                 break;
             };

@@ -1,11 +1,13 @@
-//! Memory accounting: what a mount keeps (its state, and every loaded
-//! node with its extents and link target) is charged to the kernel's
-//! memory accountant (the `-r` limit) while it is kept.
+//! Memory accounting: what a mount keeps (its state, every loaded node
+//! with its extents and link target, and the directory listings it
+//! caches) is charged to the kernel's memory accountant (the `-r` limit)
+//! while it is kept.
 //!
 //! | what | bytes |
 //! |---|---|
 //! | a mount | [`MOUNT_COST`] |
 //! | a node | [`NODE_COST`], plus [`EXTENT_COST`] per extent and the link target |
+//! | a cached listing | 128 per entry plus its names (see [`crate::dircache`]) |
 //!
 //! A charge the kernel refuses fails with ENOMEM. Outside a kernel (unit
 //! tests) nothing is charged.
