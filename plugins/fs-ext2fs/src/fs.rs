@@ -109,7 +109,11 @@ impl Fs {
                     Errno::EROFS,
                 ))
             }
-            _ => {}
+            Verdict::ReadOnly(names) => log::warn(&format!(
+                "ext2fs: {src}: read-only for features only readable: {}",
+                names.join(", ")
+            )),
+            Verdict::ReadWrite => {}
         }
         let gdt_bytes = geo.gdt_blocks as usize * geo.bsize as usize;
         let gdt_charge = Charge::new(&req.mem, gdt_bytes as u64 * 2).map_err(|_| Errno::ENOMEM)?;
@@ -196,10 +200,6 @@ impl Fs {
         )?;
         a.dirty = false;
         Ok(())
-    }
-
-    pub fn me(&self) -> Arc<Fs> {
-        self.me.upgrade().expect("file system in use")
     }
 
     /// EIO once unmounted.
