@@ -933,6 +933,15 @@ fn state_flag_follows_netbsd() {
     let c = &s.client;
     mount(c, 0).unwrap();
     assert_eq!(state(&img), 0, "not clean while mounted read-write");
+    // One device, one mount.
+    c.mkdir(b"/mnt2", 0o755).unwrap();
+    let spec = b"/dev/wd0\0".to_vec();
+    let mut data = (spec.as_ptr() as u64).to_le_bytes();
+    assert_eq!(
+        c.mount_with(b"ext2fs", b"/mnt2", MNT_RDONLY, &mut data, &[&spec])
+            .unwrap_err(),
+        Errno::EBUSY
+    );
     c.unmount(b"/mnt", 0).unwrap();
     assert_eq!(state(&img), 1, "clean after unmount");
     mount(c, MNT_RDONLY).unwrap();
