@@ -492,3 +492,26 @@ fn directory_renames_keep_link_counts() {
     let (clean, out) = fsck(&bytes_of(&disk));
     assert!(clean, "{out}");
 }
+
+/// The syncer writes changes back by itself, and stops with the mount.
+#[test]
+fn the_syncer_writes_changes_back() {
+    let disk = MemDisk::new(mkimage(&["-t", "ext2"], 2048, None));
+    let fs = mount(&disk, false).unwrap();
+    crate::syncer::start(&fs, std::time::Duration::from_millis(50));
+    let r = root(&fs);
+    ok(r.mkdir(s(b"d"), 0o755));
+    assert!(fs.is_dirty());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fs.is_dirty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!fs.is_dirty(), "written back");
+    // What is on the disk now is consistent (the state flag aside).
+    let mut bytes = bytes_of(&disk);
+    bytes[1024 + 58] = 1;
+    let (clean, out) = fsck(&bytes);
+    assert!(clean, "{out}");
+    drop(r);
+    fs.unmount().unwrap();
+}

@@ -94,11 +94,14 @@ impl FsType for Ext2fsType {
             mem: self.mem.clone(),
         });
         match fs {
-            Ok(fs) => Ok(mount_obj(Ext2Mount {
-                fs,
-                mounted: self.mounted.clone(),
-                key,
-            })),
+            Ok(fs) => {
+                crate::syncer::start(&fs, crate::syncer::INTERVAL);
+                Ok(mount_obj(Ext2Mount {
+                    fs,
+                    mounted: self.mounted.clone(),
+                    key,
+                }))
+            }
             Err(e) => {
                 self.mounted.lock().remove(&key);
                 Err(e)
