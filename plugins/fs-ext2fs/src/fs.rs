@@ -6,7 +6,8 @@
 //!
 //! 1. `ns`, the name-space lock: taken exclusively by the operations that
 //!    change directories (create, mkdir, symlink, link, remove, rmdir,
-//!    rename) and by the freeing of orphans; shared by every other
+//!    rename), by the freeing of orphans, by sync, by changes between
+//!    read-only and read-write and by unmount; shared by every other
 //!    operation.
 //! 2. An inode's state lock. Under a shared `ns` an operation locks one
 //!    inode at most; under an exclusive `ns` nothing else holds inode
