@@ -15,12 +15,26 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
+/// An e2fsprogs tool (mke2fs, e2fsck, debugfs, dumpe2fs), found on the
+/// PATH or in the sbin directories where it lives.
+fn e2prog(name: &str) -> Command {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs = std::env::split_paths(&path).chain(["/usr/sbin".into(), "/sbin".into()]);
+    for d in dirs {
+        let p = d.join(name);
+        if p.is_file() {
+            return Command::new(p);
+        }
+    }
+    Command::new(name)
+}
+
 /// An image of `kb` KiB made by `mke2fs` with `args`, from `src` if
 /// given.
 pub fn mkimage(args: &[&str], kb: u64, src: Option<&Path>) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("img");
-    let mut c = Command::new("mke2fs");
+    let mut c = e2prog("mke2fs");
     c.arg("-q").arg("-F").args(args);
     if let Some(s) = src {
         c.arg("-d").arg(s);
@@ -40,11 +54,7 @@ pub fn fsck(bytes: &[u8]) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("img");
     std::fs::write(&img, bytes).unwrap();
-    let out = Command::new("e2fsck")
-        .arg("-fn")
-        .arg(&img)
-        .output()
-        .unwrap();
+    let out = e2prog("e2fsck").arg("-fn").arg(&img).output().unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
