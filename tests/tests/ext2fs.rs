@@ -58,9 +58,23 @@ fn start_with(scratch: Scratch, img: PathBuf, extra: &[&str]) -> Setup {
     }
 }
 
+/// An e2fsprogs tool (mke2fs, e2fsck, debugfs, dumpe2fs), found on the
+/// PATH or in the sbin directories where it lives.
+fn e2prog(name: &str) -> Command {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs = std::env::split_paths(&path).chain(["/usr/sbin".into(), "/sbin".into()]);
+    for d in dirs {
+        let p = d.join(name);
+        if p.is_file() {
+            return Command::new(p);
+        }
+    }
+    Command::new(name)
+}
+
 /// Runs mke2fs on `img` (`size` like "16m"), from `src` if given.
 fn mke2fs(img: &Path, args: &[&str], size: &str, src: Option<&Path>) {
-    let mut c = Command::new("mke2fs");
+    let mut c = e2prog("mke2fs");
     c.args(["-q", "-F"]).args(args);
     if let Some(s) = src {
         c.arg("-d").arg(s);
@@ -71,7 +85,7 @@ fn mke2fs(img: &Path, args: &[&str], size: &str, src: Option<&Path>) {
 
 /// `e2fsck -fn`: (exit status, output).
 fn e2fsck(img: &Path) -> (i32, String) {
-    let o = run(Command::new("e2fsck").arg("-fn").arg(img));
+    let o = run(e2prog("e2fsck").arg("-fn").arg(img));
     let out = format!("{}{}", text(&o.stdout), text(&o.stderr));
     (o.status.code().unwrap_or(-1), out)
 }
@@ -81,7 +95,7 @@ fn e2fsck(img: &Path) -> (i32, String) {
 fn assert_clean(img: &Path) {
     let (code, out) = e2fsck(img);
     assert_eq!(code, 0, "e2fsck -fn:\n{out}");
-    let dump = text(&run(Command::new("dumpe2fs").arg(img)).stdout);
+    let dump = text(&run(e2prog("dumpe2fs").arg(img)).stdout);
     let total = |name: &str| -> u64 {
         dump.lines()
             .find_map(|l| l.strip_prefix(name))
@@ -102,7 +116,7 @@ fn assert_clean(img: &Path) {
 
 /// debugfs's output for a request (`-w` to change the image).
 fn debugfs(img: &Path, write: bool, request: &str) -> Vec<u8> {
-    let mut c = Command::new("debugfs");
+    let mut c = e2prog("debugfs");
     if write {
         c.arg("-w");
     }
@@ -292,7 +306,7 @@ fn mke2fs_images_read_back_exactly() {
         assert_eq!(&b, b"triple");
         c.close(fd).unwrap();
         let sv = c.statvfs(b"/mnt").unwrap();
-        let dump = text(&run(Command::new("dumpe2fs").arg("-h").arg(&s.img)).stdout);
+        let dump = text(&run(e2prog("dumpe2fs").arg("-h").arg(&s.img)).stdout);
         let field = |name: &str| -> u64 {
             dump.lines()
                 .find_map(|l| l.strip_prefix(name))
@@ -846,7 +860,7 @@ fn hash_indexed_directories_and_attribute_blocks() {
         Some(tree.path()),
     );
     // Index the directories, and give a file an attribute block.
-    let o = run(Command::new("e2fsck").arg("-fyD").arg(&img));
+    let o = run(e2prog("e2fsck").arg("-fyD").arg(&img));
     assert!(o.status.code().unwrap_or(8) <= 1, "{}", text(&o.stdout));
     debugfs(&img, true, "ea_set /withea user.test somevalue");
     assert!(text(&debugfs(&img, false, "stat /big")).contains("Flags: 0x1000"));
@@ -901,7 +915,7 @@ fn large_files() {
     c.close(fd).unwrap();
     c.unmount(b"/mnt", 0).unwrap();
     assert_clean(&s.img);
-    let d = text(&run(Command::new("dumpe2fs").arg("-h").arg(&s.img)).stdout);
+    let d = text(&run(e2prog("dumpe2fs").arg("-h").arg(&s.img)).stdout);
     assert!(d.contains("large_file"), "the feature is turned on: {d}");
     assert!(text(&debugfs(&s.img, false, "stat /huge")).contains("Size: 5368709130"));
     // Revision 0 stops at 2 GiB.
@@ -933,6 +947,15 @@ fn state_flag_follows_netbsd() {
     let c = &s.client;
     mount(c, 0).unwrap();
     assert_eq!(state(&img), 0, "not clean while mounted read-write");
+    // One device, one mount.
+    c.mkdir(b"/mnt2", 0o755).unwrap();
+    let spec = b"/dev/wd0\0".to_vec();
+    let mut data = (spec.as_ptr() as u64).to_le_bytes();
+    assert_eq!(
+        c.mount_with(b"ext2fs", b"/mnt2", MNT_RDONLY, &mut data, &[&spec])
+            .unwrap_err(),
+        Errno::EBUSY
+    );
     c.unmount(b"/mnt", 0).unwrap();
     assert_eq!(state(&img), 1, "clean after unmount");
     mount(c, MNT_RDONLY).unwrap();
@@ -985,7 +1008,7 @@ fn newfs_ext2fs_makes_file_systems_e2fsck_accepts() {
     std::fs::write(&img, vec![0u8; 24 << 20]).unwrap();
     let s = start(scratch, img.clone());
     let c = &s.client;
-    let dump = |img: &Path| text(&run(Command::new("dumpe2fs").arg("-h").arg(img)).stdout);
+    let dump = |img: &Path| text(&run(e2prog("dumpe2fs").arg("-h").arg(img)).stdout);
     let cases: &[(&[&str], &[&str])] = &[
         (
             &[],

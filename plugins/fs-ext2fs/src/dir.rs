@@ -10,7 +10,7 @@
 
 use crate::bmap;
 use crate::dinode::{Dinode, FL_INDEX};
-use crate::dirent::{self, Record};
+use crate::dirent;
 use crate::fs::Fs;
 use rump_plugin_api::abi::stat::Timespec;
 use rump_plugin_api::vfs::DirEntry;
@@ -22,8 +22,8 @@ pub struct Found {
     pub ftype: u8,
     /// The directory block holding it.
     pub blk: u64,
-    /// Its record index in that block.
-    pub index: usize,
+    /// The record's offset in that block.
+    pub off: usize,
 }
 
 /// The directory's blocks, as many as its size says.
@@ -33,39 +33,48 @@ fn nblocks(fs: &Fs, d: &Dinode) -> u64 {
         .min(fs.geo.blocks_count)
 }
 
-/// The records of directory block `lbn`, or None past the end or at a
-/// hole. The bool says whether the block is well formed.
-fn block(fs: &Fs, d: &Dinode, lbn: u64) -> KResult<Option<(u64, Vec<Record>, bool)>> {
+/// The device block of directory block `lbn`, or None past the end or
+/// at a hole.
+fn block(fs: &Fs, d: &Dinode, lbn: u64) -> KResult<Option<u64>> {
     if lbn >= nblocks(fs, d) {
         return Ok(None);
     }
-    let Some(b) = bmap::lookup(fs, d, lbn)? else {
-        return Ok(None);
-    };
-    let ft = fs.geo.filetype();
-    let max = fs.geo.inodes_count;
-    let (recs, ok) = fs.cache.read(b, |blk| dirent::parse(blk, ft, max))?;
-    Ok(Some((b, recs, ok)))
+    bmap::lookup(fs, d, lbn)
 }
 
-/// Finds `name` in directory `d`.
-pub fn find(fs: &Fs, d: &Dinode, name: &[u8]) -> KResult<Option<Found>> {
+/// Runs `f` on the records of each directory block in turn until it
+/// returns something.
+fn each_block<T>(
+    fs: &Fs,
+    d: &Dinode,
+    mut f: impl FnMut(u64, dirent::Records<'_>) -> Option<T>,
+) -> KResult<Option<T>> {
     bmap::check_mappable(d)?;
+    let ft = fs.geo.filetype();
+    let max = fs.geo.inodes_count;
     let mut lbn = 0;
-    while let Some((blk, recs, _)) = block(fs, d, lbn)? {
-        for (index, r) in recs.iter().enumerate() {
-            if r.ino != 0 && r.name == name {
-                return Ok(Some(Found {
-                    ino: r.ino,
-                    ftype: r.ftype,
-                    blk,
-                    index,
-                }));
-            }
+    while let Some(b) = block(fs, d, lbn)? {
+        if let Some(v) = fs
+            .cache
+            .read(b, |blk| f(b, dirent::records(blk, ft, max)))?
+        {
+            return Ok(Some(v));
         }
         lbn += 1;
     }
     Ok(None)
+}
+
+/// Finds `name` in directory `d`.
+pub fn find(fs: &Fs, d: &Dinode, name: &[u8]) -> KResult<Option<Found>> {
+    each_block(fs, d, |blk, mut recs| {
+        recs.find(|r| r.ino != 0 && r.name == name).map(|r| Found {
+            ino: r.ino,
+            ftype: r.ftype,
+            blk,
+            off: r.off,
+        })
+    })
 }
 
 /// Up to `max` entries from `cookie` on.
@@ -76,33 +85,40 @@ pub fn list(fs: &Fs, d: &Dinode, cookie: i64, max: usize) -> KResult<Vec<DirEntr
         return Ok(Vec::new());
     };
     let ft = fs.geo.filetype();
+    let maxino = fs.geo.inodes_count;
     let mut out = Vec::new();
     while out.len() < max {
         let lbn = pos / bsize;
-        let Some((_, recs, _)) = block(fs, d, lbn)? else {
+        let Some(b) = block(fs, d, lbn)? else {
             break;
         };
         let within = (pos % bsize) as usize;
-        for r in recs.iter().filter(|r| r.off >= within) {
-            if out.len() >= max {
-                return Ok(out);
+        let full = fs.cache.read(b, |blk| {
+            for r in dirent::records(blk, ft, maxino).filter(|r| r.off >= within) {
+                if out.len() >= max {
+                    return true;
+                }
+                pos = lbn * bsize + (r.off + r.rec_len) as u64;
+                if r.ino == 0 {
+                    continue;
+                }
+                out.push(DirEntry {
+                    fileno: u64::from(r.ino),
+                    dtype: if ft {
+                        dirent::dtype_of_ftype(r.ftype)
+                    } else {
+                        0
+                    },
+                    name: r.name.to_vec().into(),
+                    next: pos as i64,
+                });
             }
-            pos = lbn * bsize + (r.off + r.rec_len) as u64;
-            if r.ino == 0 {
-                continue;
-            }
-            out.push(DirEntry {
-                fileno: u64::from(r.ino),
-                dtype: if ft {
-                    dirent::dtype_of_ftype(r.ftype)
-                } else {
-                    0
-                },
-                name: r.name.clone().into(),
-                next: pos as i64,
-            });
+            false
+        })?;
+        if full {
+            break;
         }
-        // A malformed tail is skipped: continue with the next block.
+        // The rest of the block (a malformed tail) is skipped.
         pos = (lbn + 1) * bsize;
     }
     Ok(out)
@@ -110,21 +126,19 @@ pub fn list(fs: &Fs, d: &Dinode, cookie: i64, max: usize) -> KResult<Vec<DirEntr
 
 /// Whether directory `d` holds nothing but `.` and `..`.
 pub fn is_empty(fs: &Fs, d: &Dinode) -> KResult<bool> {
-    bmap::check_mappable(d)?;
-    let mut lbn = 0;
-    while let Some((_, recs, ok)) = block(fs, d, lbn)? {
-        if !ok {
-            return Err(Errno::EIO);
-        }
+    let verdict = each_block(fs, d, |_, mut recs| {
         let busy = recs
-            .iter()
+            .by_ref()
             .any(|r| r.ino != 0 && r.name != b"." && r.name != b"..");
         if busy {
-            return Ok(false);
+            Some(Ok(false))
+        } else if recs.malformed {
+            Some(Err(Errno::EIO))
+        } else {
+            None
         }
-        lbn += 1;
-    }
-    Ok(true)
+    })?;
+    verdict.unwrap_or(Ok(true))
 }
 
 /// Drops the hash index flag of a changed directory and, with `touch`,
@@ -154,13 +168,16 @@ pub fn add(
     bmap::check_mappable(d)?;
     let need = dirent::rec_len_for(name.len());
     let filetype = fs.geo.filetype();
+    let max = fs.geo.inodes_count;
     let ftype = if filetype { ftype } else { 0 };
     let mut lbn = 0;
-    while let Some((blk, recs, _)) = block(fs, d, lbn)? {
-        if let Some(at) = dirent::find_room(&recs, need) {
-            fs.cache.modify(blk, |b| {
-                dirent::insert(b, &recs, at, ino, name, ftype, filetype)
-            })?;
+    while let Some(b) = block(fs, d, lbn)? {
+        if let Some(at) = fs
+            .cache
+            .read(b, |blk| dirent::find_room(blk, filetype, max, need))?
+        {
+            fs.cache
+                .modify(b, |blk| dirent::insert(blk, at, ino, name, ftype, filetype))?;
             changed(d, true);
             return Ok(());
         }
@@ -187,12 +204,8 @@ pub fn add(
 pub fn remove(fs: &Fs, d: &mut Dinode, f: &Found) -> KResult<()> {
     let ft = fs.geo.filetype();
     let max = fs.geo.inodes_count;
-    fs.cache.modify(f.blk, |b| {
-        let (recs, _) = dirent::parse(b, ft, max);
-        if f.index < recs.len() {
-            dirent::remove(b, &recs, f.index);
-        }
-    })?;
+    fs.cache
+        .modify(f.blk, |b| dirent::remove(b, ft, max, f.off))?;
     changed(d, true);
     Ok(())
 }
@@ -208,14 +221,10 @@ pub fn retarget(
     touch: bool,
 ) -> KResult<()> {
     let ft = fs.geo.filetype();
-    let max = fs.geo.inodes_count;
     fs.cache.modify(f.blk, |b| {
-        let (recs, _) = dirent::parse(b, ft, max);
-        if let Some(r) = recs.get(f.index) {
-            crate::le::set_u32(b, r.off, ino);
-            if ft {
-                b[r.off + 7] = ftype;
-            }
+        crate::le::set_u32(b, f.off, ino);
+        if ft {
+            b[f.off + 7] = ftype;
         }
     })?;
     changed(d, touch);

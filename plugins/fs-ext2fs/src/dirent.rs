@@ -78,18 +78,18 @@ fn encode_rec_len(len: usize) -> u16 {
     }
 }
 
-/// A record of a directory block.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Record {
+/// A record of a directory block, borrowed from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record<'a> {
     /// Offset in the block.
     pub off: usize,
     pub rec_len: usize,
     pub ino: u32,
     pub ftype: u8,
-    pub name: Vec<u8>,
+    pub name: &'a [u8],
 }
 
-impl Record {
+impl Record<'_> {
     /// The bytes this record's name needs.
     pub fn used(&self) -> usize {
         if self.ino == 0 {
@@ -98,22 +98,54 @@ impl Record {
             rec_len_for(self.name.len())
         }
     }
+
+    /// The slack a new record of `need` bytes could take: (offset,
+    /// length).
+    pub fn room(&self, need: usize) -> Option<(usize, usize)> {
+        let used = self.used();
+        (self.rec_len - used >= need).then_some((self.off + used, self.rec_len - used))
+    }
 }
 
-/// The well-formed records of `block`, in order, and whether the whole
-/// block was well formed. Inode numbers above `max_ino` make a record
+/// The well-formed records of a block, in order; parsing stops at the
+/// first malformed one (see [`Records::malformed`]).
+pub struct Records<'a> {
+    block: &'a [u8],
+    off: usize,
+    filetype: bool,
+    max_ino: u32,
+    /// Parsing stopped at a malformed record.
+    pub malformed: bool,
+}
+
+/// The records of `block`. Inode numbers above `max_ino` make a record
 /// malformed.
-pub fn parse(block: &[u8], filetype: bool, max_ino: u32) -> (Vec<Record>, bool) {
-    let bsize = block.len();
-    let mut out = Vec::new();
-    let mut off = 0;
-    while off < bsize {
+pub fn records(block: &[u8], filetype: bool, max_ino: u32) -> Records<'_> {
+    Records {
+        block,
+        off: 0,
+        filetype,
+        max_ino,
+        malformed: false,
+    }
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Record<'a>;
+
+    fn next(&mut self) -> Option<Record<'a>> {
+        let (block, off) = (self.block, self.off);
+        let bsize = block.len();
+        if off >= bsize || self.malformed {
+            return None;
+        }
         if off + HEADER > bsize {
-            return (out, false);
+            self.malformed = true;
+            return None;
         }
         let ino = u32_at(block, off);
         let rec_len = decode_rec_len(u16_at(block, off + 4), bsize);
-        let (name_len, ftype) = if filetype {
+        let (name_len, ftype) = if self.filetype {
             (usize::from(block[off + 6]), block[off + 7])
         } else {
             (usize::from(u16_at(block, off + 6)), 0)
@@ -123,21 +155,28 @@ pub fn parse(block: &[u8], filetype: bool, max_ino: u32) -> (Vec<Record>, bool) 
             || off + rec_len > bsize
             || HEADER + name_len > rec_len
             || name_len > 255
-            || ino > max_ino
+            || ino > self.max_ino
             || (ino != 0 && name_len == 0)
         {
-            return (out, false);
+            self.malformed = true;
+            return None;
         }
-        out.push(Record {
+        self.off += rec_len;
+        Some(Record {
             off,
             rec_len,
             ino,
             ftype,
-            name: block[off + HEADER..off + HEADER + name_len].to_vec(),
-        });
-        off += rec_len;
+            name: &block[off + HEADER..off + HEADER + name_len],
+        })
     }
-    (out, true)
+}
+
+/// Whether every record of `block` is well formed.
+pub fn well_formed(block: &[u8], filetype: bool, max_ino: u32) -> bool {
+    let mut r = records(block, filetype, max_ino);
+    r.by_ref().for_each(drop);
+    !r.malformed
 }
 
 /// Writes a record's header and name at `off` (the space after the name
@@ -162,49 +201,55 @@ pub fn write_record(
     block[off + HEADER..off + HEADER + name.len()].copy_from_slice(name);
 }
 
-/// Where a new record of `need` bytes fits among `recs`: an unused
-/// record long enough, or the slack after a used one. Returns (record
-/// index, offset of the new record, its length).
-pub fn find_room(recs: &[Record], need: usize) -> Option<(usize, usize, usize)> {
-    recs.iter().enumerate().find_map(|(i, r)| {
-        if r.ino == 0 {
-            (r.rec_len >= need).then_some((i, r.off, r.rec_len))
-        } else {
-            let used = r.used();
-            (r.rec_len - used >= need).then_some((i, r.off + used, r.rec_len - used))
-        }
-    })
+/// Where a new record of `need` bytes fits in `block`: an unused record
+/// long enough, or the slack after a used one. Returns (offset of the
+/// record giving room, offset of the new record, its length).
+pub fn find_room(
+    block: &[u8],
+    filetype: bool,
+    max_ino: u32,
+    need: usize,
+) -> Option<(usize, usize, usize)> {
+    records(block, filetype, max_ino).find_map(|r| r.room(need).map(|(off, len)| (r.off, off, len)))
 }
 
 /// Puts a record for `name` into `block` at the place [`find_room`]
 /// chose.
 pub fn insert(
     block: &mut [u8],
-    recs: &[Record],
     at: (usize, usize, usize),
     ino: u32,
     name: &[u8],
     ftype: u8,
     filetype: bool,
 ) {
-    let (i, off, len) = at;
-    let r = &recs[i];
-    if r.ino != 0 {
+    let (giver, off, len) = at;
+    if giver != off {
         // Shorten the record whose slack is taken.
-        set_u16(block, r.off + 4, encode_rec_len(r.used()));
+        set_u16(block, giver + 4, encode_rec_len(off - giver));
     }
     write_record(block, off, len, ino, name, ftype, filetype);
 }
 
-/// Removes record `i` of `recs` from `block`: the previous record takes
-/// its space, or a record at the start of the block is marked unused.
-pub fn remove(block: &mut [u8], recs: &[Record], i: usize) {
-    let r = &recs[i];
-    if i == 0 {
-        set_u32(block, r.off, 0);
-    } else {
-        let p = &recs[i - 1];
-        set_u16(block, p.off + 4, encode_rec_len(p.rec_len + r.rec_len));
+/// Removes the record at offset `off` of `block` (records parsed with
+/// `filetype` and `max_ino`): the previous record takes its space, or a
+/// record at the start of the block is marked unused.
+pub fn remove(block: &mut [u8], filetype: bool, max_ino: u32, off: usize) {
+    let mut prev = None;
+    let mut found = None;
+    for r in records(block, filetype, max_ino) {
+        if r.off == off {
+            found = Some(r.rec_len);
+            break;
+        }
+        prev = Some((r.off, r.rec_len));
+    }
+    let Some(len) = found else {
+        return;
+    };
+    match prev {
+        None => set_u32(block, off, 0),
+        Some((p, plen)) => set_u16(block, p + 4, encode_rec_len(plen + len)),
     }
 }
 
@@ -228,55 +273,67 @@ pub fn dot_block(block: &mut [u8], me: u32, parent: u32, filetype: bool) {
 mod tests {
     use super::*;
 
+    /// (offset, record length, inode, name) of a parsed record.
+    type Parsed = (usize, usize, u32, Vec<u8>);
+
+    fn all(b: &[u8], ft: bool, max: u32) -> (Vec<Parsed>, bool) {
+        let mut r = records(b, ft, max);
+        let v = r
+            .by_ref()
+            .map(|x| (x.off, x.rec_len, x.ino, x.name.to_vec()))
+            .collect();
+        (v, !r.malformed)
+    }
+
     #[test]
     fn build_insert_remove() {
         let mut b = vec![0u8; 1024];
         dot_block(&mut b, 12, 2, true);
-        let (r, ok) = parse(&b, true, 100);
+        let (r, ok) = all(&b, true, 100);
         assert!(ok);
-        assert_eq!(r.len(), 2);
         assert_eq!(
-            (r[0].name.as_slice(), r[0].ino, r[0].rec_len),
-            (&b"."[..], 12, 12)
+            r,
+            vec![(0, 12, 12, b".".to_vec()), (12, 1012, 2, b"..".to_vec())]
         );
-        assert_eq!(
-            (r[1].name.as_slice(), r[1].ino, r[1].rec_len),
-            (&b".."[..], 2, 1012)
-        );
-        let at = find_room(&r, rec_len_for(5)).unwrap();
-        assert_eq!(at, (1, 24, 1000));
-        insert(&mut b, &r, at, 13, b"hello", FT_REG, true);
-        let (r, ok) = parse(&b, true, 100);
+        let at = find_room(&b, true, 100, rec_len_for(5)).unwrap();
+        assert_eq!(at, (12, 24, 1000));
+        insert(&mut b, at, 13, b"hello", FT_REG, true);
+        let (r, ok) = all(&b, true, 100);
         assert!(ok);
-        assert_eq!(r.len(), 3);
-        assert_eq!((r[2].off, r[2].rec_len, r[2].ftype), (24, 1000, FT_REG));
-        remove(&mut b, &r, 2);
-        let (r, _) = parse(&b, true, 100);
+        assert_eq!(r[2], (24, 1000, 13, b"hello".to_vec()));
+        assert_eq!(records(&b, true, 100).nth(2).unwrap().ftype, FT_REG);
+        remove(&mut b, true, 100, 24);
+        let (r, _) = all(&b, true, 100);
         assert_eq!(r.len(), 2);
-        assert_eq!(r[1].rec_len, 1012);
+        assert_eq!(r[1].1, 1012);
+        remove(&mut b, true, 100, 0);
+        assert_eq!(
+            records(&b, true, 100).next().unwrap().ino,
+            0,
+            "first record unused"
+        );
         let mut e = vec![0u8; 1024];
         empty_block(&mut e);
-        let (r, ok) = parse(&e, true, 100);
-        assert!(ok && r.len() == 1 && r[0].ino == 0);
-        assert_eq!(find_room(&r, 12), Some((0, 0, 1024)));
+        let (r, ok) = all(&e, true, 100);
+        assert!(ok && r.len() == 1 && r[0].2 == 0);
+        assert_eq!(find_room(&e, true, 100, 12), Some((0, 0, 1024)));
     }
 
     #[test]
     fn malformed_records_stop_parsing() {
         let mut b = vec![0u8; 1024];
         dot_block(&mut b, 12, 2, false);
-        let (r, ok) = parse(&b, false, 100);
-        assert!(ok && r.len() == 2);
+        assert!(well_formed(&b, false, 100));
         set_u16(&mut b, 16, 2000);
-        let (r, ok) = parse(&b, false, 100);
+        let (r, ok) = all(&b, false, 100);
         assert!(!ok);
         assert_eq!(r.len(), 1);
         dot_block(&mut b, 12, 2, false);
         set_u32(&mut b, 12, 101);
-        assert!(!parse(&b, false, 100).1, "inode number out of range");
+        assert!(!well_formed(&b, false, 100), "inode number out of range");
         dot_block(&mut b, 12, 2, true);
         assert!(
-            !parse(&b, false, 100).1,
+            !well_formed(&b, false, 100),
             "a type byte without the filetype feature"
         );
     }
@@ -286,9 +343,9 @@ mod tests {
         let mut b = vec![0u8; 65536];
         empty_block(&mut b);
         assert_eq!(u16_at(&b, 4), 65535);
-        let (r, ok) = parse(&b, true, 1);
+        let (r, ok) = all(&b, true, 1);
         assert!(ok);
-        assert_eq!(r[0].rec_len, 65536);
+        assert_eq!(r[0].1, 65536);
         assert_eq!(dtype_of_ftype(FT_DIR), 4);
         assert_eq!(ftype_of_mode(S_IFLNK | 0o777), FT_SYMLINK);
     }

@@ -6,7 +6,8 @@
 //!
 //! 1. `ns`, the name-space lock: taken exclusively by the operations that
 //!    change directories (create, mkdir, symlink, link, remove, rmdir,
-//!    rename) and by the freeing of orphans; shared by every other
+//!    rename), by the freeing of orphans, by sync, by changes between
+//!    read-only and read-write and by unmount; shared by every other
 //!    operation.
 //! 2. An inode's state lock. Under a shared `ns` an operation locks one
 //!    inode at most; under an exclusive `ns` nothing else holds inode
@@ -109,7 +110,11 @@ impl Fs {
                     Errno::EROFS,
                 ))
             }
-            _ => {}
+            Verdict::ReadOnly(names) => log::warn(&format!(
+                "ext2fs: {src}: read-only for features only readable: {}",
+                names.join(", ")
+            )),
+            Verdict::ReadWrite => {}
         }
         let gdt_bytes = geo.gdt_blocks as usize * geo.bsize as usize;
         let gdt_charge = Charge::new(&req.mem, gdt_bytes as u64 * 2).map_err(|_| Errno::ENOMEM)?;
@@ -202,10 +207,6 @@ impl Fs {
         Ok(())
     }
 
-    pub fn me(&self) -> Arc<Fs> {
-        self.me.upgrade().expect("file system in use")
-    }
-
     /// EIO once unmounted.
     pub fn alive(&self) -> KResult<()> {
         if self.dead.load(Ordering::Acquire) {
@@ -231,21 +232,26 @@ impl Fs {
 
     /// Runs `f` with the name space shared, then frees orphans left.
     pub fn shared<T>(&self, f: impl FnOnce() -> KResult<T>) -> KResult<T> {
-        self.alive()?;
         let r = {
             let _ns = self.ns.read();
-            f()
+            self.alive().and_then(|()| f())
         };
         self.reap_orphans();
         r
     }
 
+    /// [`Fs::shared`] for an operation that writes (EROFS on a
+    /// read-only mount, checked under the lock so that a change to
+    /// read-only cannot slip in between).
+    pub fn shared_write<T>(&self, f: impl FnOnce() -> KResult<T>) -> KResult<T> {
+        self.shared(|| self.writable().and_then(|()| f()))
+    }
+
     /// Runs `f`, a change to the name space, with it held exclusively.
     pub fn exclusive<T>(&self, f: impl FnOnce() -> KResult<T>) -> KResult<T> {
-        self.writable()?;
         let r = {
             let _ns = self.ns.write();
-            f()
+            self.writable().and_then(|()| f())
         };
         self.reap_orphans();
         r
@@ -377,13 +383,16 @@ impl Fs {
     /// Writes everything out: cached blocks, then the superblock and
     /// group descriptors; with `wait`, makes it durable.
     pub fn sync(&self, wait: bool) -> KResult<()> {
+        let _ns = self.ns.write();
+        self.sync_locked(wait)
+    }
+
+    /// [`Fs::sync`] with the name space held exclusively.
+    fn sync_locked(&self, wait: bool) -> KResult<()> {
         if self.dead.load(Ordering::Acquire) || self.is_readonly() {
             return Ok(());
         }
-        {
-            let _ns = self.ns.write();
-            self.free_orphans(false);
-        }
+        self.free_orphans(false);
         self.cache.flush()?;
         {
             let mut a = self.alloc.lock();
@@ -395,6 +404,11 @@ impl Fs {
             self.disk.flush()?;
         }
         Ok(())
+    }
+
+    /// Whether anything waits to be written.
+    pub fn is_dirty(&self) -> bool {
+        self.cache.stats().1 > 0 || self.alloc.lock().dirty || !self.orphans.lock().is_empty()
     }
 
     /// Writes everything, marks the file system clean (unless it had
@@ -423,13 +437,13 @@ impl Fs {
 
     /// Changes between read-only and read-write (MNT_UPDATE).
     pub fn set_readonly(&self, ro: bool) -> KResult<()> {
+        let _ns = self.ns.write();
         self.alive()?;
         if ro == self.is_readonly() {
             return Ok(());
         }
         if ro {
-            self.sync(true)?;
-            let _ns = self.ns.write();
+            self.sync_locked(true)?;
             let mut a = self.alloc.lock();
             let state = u16_at(&a.sb, off::STATE);
             if state & STATE_ERRORS == 0 {

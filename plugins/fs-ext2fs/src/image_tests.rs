@@ -15,12 +15,26 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
+/// An e2fsprogs tool (mke2fs, e2fsck, debugfs, dumpe2fs), found on the
+/// PATH or in the sbin directories where it lives.
+fn e2prog(name: &str) -> Command {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs = std::env::split_paths(&path).chain(["/usr/sbin".into(), "/sbin".into()]);
+    for d in dirs {
+        let p = d.join(name);
+        if p.is_file() {
+            return Command::new(p);
+        }
+    }
+    Command::new(name)
+}
+
 /// An image of `kb` KiB made by `mke2fs` with `args`, from `src` if
 /// given.
 pub fn mkimage(args: &[&str], kb: u64, src: Option<&Path>) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("img");
-    let mut c = Command::new("mke2fs");
+    let mut c = e2prog("mke2fs");
     c.arg("-q").arg("-F").args(args);
     if let Some(s) = src {
         c.arg("-d").arg(s);
@@ -40,11 +54,7 @@ pub fn fsck(bytes: &[u8]) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("img");
     std::fs::write(&img, bytes).unwrap();
-    let out = Command::new("e2fsck")
-        .arg("-fn")
-        .arg(&img)
-        .output()
-        .unwrap();
+    let out = e2prog("e2fsck").arg("-fn").arg(&img).output().unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -491,4 +501,27 @@ fn directory_renames_keep_link_counts() {
     fs.unmount().unwrap();
     let (clean, out) = fsck(&bytes_of(&disk));
     assert!(clean, "{out}");
+}
+
+/// The syncer writes changes back by itself, and stops with the mount.
+#[test]
+fn the_syncer_writes_changes_back() {
+    let disk = MemDisk::new(mkimage(&["-t", "ext2"], 2048, None));
+    let fs = mount(&disk, false).unwrap();
+    crate::syncer::start(&fs, std::time::Duration::from_millis(50));
+    let r = root(&fs);
+    ok(r.mkdir(s(b"d"), 0o755));
+    assert!(fs.is_dirty());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fs.is_dirty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!fs.is_dirty(), "written back");
+    // What is on the disk now is consistent (the state flag aside).
+    let mut bytes = bytes_of(&disk);
+    bytes[1024 + 58] = 1;
+    let (clean, out) = fsck(&bytes);
+    assert!(clean, "{out}");
+    drop(r);
+    fs.unmount().unwrap();
 }

@@ -25,6 +25,7 @@
 //! | [`xattr`] | dropping references to attribute blocks |
 //! | [`inode`] | in-core inodes |
 //! | [`fs`] | a mount: locking, orphans, sync, state flag, unmount |
+//! | [`syncer`] | writing changes back every 30 seconds |
 //! | [`file`] | regular file data |
 //! | [`dir`] | directory contents |
 //! | [`attr`] | stat and setattr |
@@ -57,6 +58,7 @@ pub mod mount;
 pub mod namespace;
 pub mod rename;
 pub mod superblock;
+pub mod syncer;
 pub mod vnode;
 pub mod xattr;
 

@@ -1,32 +1,51 @@
 //! The file system type `ext2fs` (NetBSD's MOUNT_EXT2FS) and its
 //! mounts. The argument block is `struct ufs_args`: a pointer to the
 //! device path, read from the caller's memory; the device is opened
-//! through the VFS, read-only for a read-only mount.
+//! through the VFS, read-only for a read-only mount. A device already
+//! mounted is refused with EBUSY, as NetBSD does.
 
 use crate::disk::DeviceDisk;
 use crate::fs::{Fs, MountRequest};
 use crate::mem::{KernelMem, MemSink};
 use crate::superblock::ROOT_INO;
 use crate::vnode::Ext2Vnode;
+use parking_lot::Mutex;
 use rump_plugin_api::abi::limits::MAXPATHLEN;
 use rump_plugin_api::abi::mount::{MNT_RDONLY, UFS_ARGS_SIZE};
 use rump_plugin_api::vfs::{
     mount_obj, FsStats, FsType, Mount, MountArgs, MountEnv, MountObj, VnodeObj,
 };
 use rump_plugin_api::{Errno, KResult};
+use std::collections::HashSet;
 use std::sync::Arc;
+
+/// The devices mounted, by path.
+type Mounted = Arc<Mutex<HashSet<Vec<u8>>>>;
 
 /// The file system type.
 pub struct Ext2fsType {
     mem: Arc<dyn MemSink>,
+    mounted: Mounted,
 }
 
 impl Ext2fsType {
     pub fn new() -> Ext2fsType {
         Ext2fsType {
             mem: Arc::new(KernelMem),
+            mounted: Mounted::default(),
         }
     }
+}
+
+/// A device path with repeated slashes folded, to compare mounts.
+fn device_key(path: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(path.len());
+    for &c in path {
+        if !(c == b'/' && out.last() == Some(&b'/')) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl Default for Ext2fsType {
@@ -62,6 +81,10 @@ impl FsType for Ext2fsType {
         let path = args.lwp.copyinstr(ptr, MAXPATHLEN)?;
         let readonly = args.flags & MNT_RDONLY != 0;
         let dev = env.open_device(&path, readonly)?;
+        let key = device_key(&path);
+        if !self.mounted.lock().insert(key.clone()) {
+            return Err(Errno::EBUSY);
+        }
         let fs = Fs::mount(MountRequest {
             disk: Arc::new(DeviceDisk(dev)),
             fsid: env.fsid(),
@@ -69,14 +92,39 @@ impl FsType for Ext2fsType {
             source: String::from_utf8_lossy(&path).into_owned(),
             on: args.on,
             mem: self.mem.clone(),
-        })?;
-        Ok(mount_obj(Ext2Mount { fs }))
+        });
+        match fs {
+            Ok(fs) => {
+                crate::syncer::start(&fs, crate::syncer::INTERVAL);
+                Ok(mount_obj(Ext2Mount {
+                    fs,
+                    mounted: self.mounted.clone(),
+                    key,
+                }))
+            }
+            Err(e) => {
+                self.mounted.lock().remove(&key);
+                Err(e)
+            }
+        }
     }
 }
 
 /// A mounted ext2 file system.
 pub struct Ext2Mount {
     pub fs: Arc<Fs>,
+    mounted: Mounted,
+    key: Vec<u8>,
+}
+
+impl Ext2Mount {
+    fn release(&self) -> KResult<()> {
+        let r = self.fs.unmount();
+        if r.is_ok() {
+            self.mounted.lock().remove(&self.key);
+        }
+        r
+    }
 }
 
 impl Mount for Ext2Mount {
@@ -96,7 +144,7 @@ impl Mount for Ext2Mount {
     }
 
     fn unmount(&self, _force: bool) -> KResult<()> {
-        self.fs.unmount()
+        self.release()
     }
 
     /// MNT_UPDATE: only the change between read-only and read-write.
@@ -117,6 +165,20 @@ impl Mount for Ext2Mount {
 impl Drop for Ext2Mount {
     fn drop(&mut self) {
         // A mount dropped without an unmount is still left clean.
-        let _ = self.fs.unmount();
+        let _ = self.release();
+        self.mounted.lock().remove(&self.key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_keys_and_argument_blocks() {
+        assert_eq!(device_key(b"//dev///wd0"), b"/dev/wd0");
+        assert_eq!(fspec_pointer(&[0; 8]), Err(Errno::EINVAL));
+        assert_eq!(fspec_pointer(&[1, 0, 0]), Err(Errno::EINVAL));
+        assert_eq!(fspec_pointer(&0x1234u64.to_le_bytes()), Ok(0x1234));
     }
 }

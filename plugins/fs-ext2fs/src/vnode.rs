@@ -68,8 +68,7 @@ impl Vnode for Ext2Vnode {
     }
 
     fn setattr(&self, sa: &SetAttr) -> KResult<()> {
-        self.fs.writable()?;
-        self.fs.shared(|| {
+        self.fs.shared_write(|| {
             let mut st = self.inode.st.write();
             let r = attr::setattr(&self.fs, &mut st, sa);
             self.fs.write_dinode(self.inode.ino, &st.d)?;
@@ -196,8 +195,7 @@ impl Vnode for Ext2Vnode {
     }
 
     fn write(&self, offset: u64, data: &[u8], append: bool) -> KResult<Written> {
-        self.fs.writable()?;
-        self.fs.shared(|| {
+        self.fs.shared_write(|| {
             let mut st = self.inode.st.write();
             match self.inode.vtype {
                 VType::Reg => {}
