@@ -44,7 +44,7 @@ const CASES: [Case; 3] = [
     Case {
         fstype: "msdos",
         lib: "rumpfs_msdos",
-        newfs: &["newfs_msdos", "-F", "32"],
+        newfs: &["newfs_msdos", "-F", "32", "-c", "8"],
     },
 ];
 
@@ -167,7 +167,11 @@ fn measure_kernel(case: &Case, dir: &Path) -> Row {
             .unwrap(),
     );
     wait_socket(&sock);
-    tool(&url, case.newfs[0], &[&case.newfs[1..], &["/dev/dk"]].concat());
+    tool(
+        &url,
+        case.newfs[0],
+        &[&case.newfs[1..], &["/dev/dk"]].concat(),
+    );
     tool(&url, "mkdir", &["/mnt"]);
     tool(&url, "mount", &["-t", case.fstype, "/dev/dk", "/mnt"]);
     let c = Client::connect(&url, "bench").unwrap();
@@ -295,7 +299,11 @@ fn main() {
             format!("{:.0}/s", FILES as f64 / r.files.as_secs_f64())
         };
         let rss = r.rss.map_or("-".to_string(), |(base, peak)| {
-            format!("{:.1} / {:.1} MiB", base as f64 / 1024.0, peak as f64 / 1024.0)
+            format!(
+                "{:.1} / {:.1} MiB",
+                base as f64 / 1024.0,
+                peak as f64 / 1024.0
+            )
         });
         println!(
             "| {} | {} | {} | {} | {} |",

@@ -280,8 +280,10 @@ impl CachedDevice {
                 .into_result()?;
             for blk in b..run_end {
                 let at = ((blk - b) * BLOCK) as usize;
-                let mut data = bytes.get(at..).unwrap_or(&[]).to_vec();
-                data.resize(self.block_len(blk), 0);
+                let len = self.block_len(blk);
+                let got = bytes.get(at..).unwrap_or(&[]);
+                let mut data = got[..got.len().min(len)].to_vec();
+                data.resize(len, 0);
                 self.insert(st, blk, data.clone(), false)?;
                 read.insert(blk, data);
             }
@@ -531,6 +533,19 @@ mod tests {
         c.flush().unwrap();
         assert_eq!(d.data.lock().len(), 3 * BLOCK as usize + 1000);
         assert_eq!(&d.data.lock()[3 * BLOCK as usize + 990..], &[9; 10]);
+    }
+
+    #[test]
+    fn a_big_read_keeps_blocks_of_block_size() {
+        let d = disk(2 << 20);
+        let c = cached(&d, 4 << 20);
+        assert_eq!(c.read_at(0, 2 << 20).unwrap().len(), 2 << 20);
+        let st = c.st.lock();
+        assert_eq!(st.bufs.len(), 512);
+        assert!(st
+            .bufs
+            .values()
+            .all(|b| b.data.capacity() == BLOCK as usize));
     }
 
     #[test]
