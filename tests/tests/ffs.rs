@@ -996,3 +996,60 @@ fn walk_hostile(c: &Client, write: bool) {
         let _ = c.unlink(b"/m/fast");
     }
 }
+
+/// A server killed with SIGKILL right after fsync leaves an image that
+/// mounts again (forced: it was not unmounted cleanly), that
+/// rump.fsck_ffs finds consistent, and that holds the fsynced data.
+#[test]
+fn fsynced_data_survives_sigkill() {
+    for version in [1, 2] {
+        let s = setup_with(version);
+        let c = &s.client;
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 13 % 251) as u8).collect();
+        c.mkdir(b"/mnt/d", 0o755).unwrap();
+        let fd = c
+            .open(b"/mnt/d/kept", O_WRONLY | O_CREAT | O_TRUNC, 0o640)
+            .unwrap();
+        assert_eq!(c.write(fd, &data).unwrap(), data.len());
+        c.fsync(fd).unwrap();
+        for i in 0..50 {
+            // Small files too, each fsynced.
+            let name = format!("/mnt/d/small{i}");
+            let f = c.open(name.as_bytes(), O_WRONLY | O_CREAT, 0o644).unwrap();
+            c.write(f, name.as_bytes()).unwrap();
+            c.fsync(f).unwrap();
+            c.close(f).unwrap();
+        }
+        let Setup {
+            scratch,
+            mut server,
+            image,
+            ..
+        } = s;
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        drop(server);
+        let s = start_on(scratch, image);
+        let c = &s.client;
+        let out = run(s
+            .scratch
+            .tool("fsck_ffs", &s.server.url)
+            .args(["-f", "/dev/dk"]));
+        assert!(
+            out.status.success(),
+            "UFS{version}: fsck after SIGKILL:\n{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        mount(c, MNT_FORCE).expect("mounts again, forced");
+        assert!(
+            read_all(c, b"/mnt/d/kept") == data,
+            "UFS{version}: fsynced data"
+        );
+        for i in 0..50 {
+            let name = format!("/mnt/d/small{i}");
+            assert_eq!(read_all(c, name.as_bytes()), name.as_bytes());
+        }
+        assert_eq!(c.stat(b"/mnt/d/kept").unwrap().mode & 0o7777, 0o640);
+    }
+}

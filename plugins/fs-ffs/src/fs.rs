@@ -933,6 +933,10 @@ impl Fs {
         }
         let d = ip.d.read();
         self.store(ip.ino, &d)?;
+        drop(d);
+        // The maps, summaries and superblock too: after an fsync the
+        // medium holds a consistent file system with the file in it.
+        self.core.alloc.lock().flush(&self.core.disk)?;
         self.core.disk.flush()
     }
 
