@@ -126,7 +126,18 @@ impl Drop for Checked {
 
 /// Unmounts /mnt (if mounted) and checks /dev/dk with rump.fsck_ffs -f.
 fn fsck_clean(s: &Setup) {
-    let _ = s.client.unmount(b"/mnt", 0);
+    // Other clients of the test may still be going away (their open files
+    // keep the mount busy for a moment).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match s.client.unmount(b"/mnt", 0) {
+            Ok(()) | Err(Errno::EINVAL) => break,
+            Err(Errno::EBUSY) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("unmount before fsck: {e}"),
+        }
+    }
     let out = run(s
         .scratch
         .tool("fsck_ffs", &s.server.url)
