@@ -3,6 +3,8 @@
 
 CARGO ?= cargo
 SOCKET ?= /tmp/rump.sock
+# File systems also installed as modules (NAME.kmod), for -m and modload.
+FS_MODULES = tmpfs ffs ext2fs msdos cd9660
 
 .PHONY: all build release run test bench clean
 
@@ -12,13 +14,13 @@ all: build
 build:
 	$(CARGO) build --workspace
 	target/debug/rump --links target/debug
-	cp target/debug/librumpfs_tmpfs.so target/debug/tmpfs.kmod
+	for fs in $(FS_MODULES); do cp target/debug/librumpfs_$$fs.so target/debug/$$fs.kmod; done
 
 ## Release build of the whole workspace, with the rump.* tool links.
 release:
 	$(CARGO) build --workspace --release
 	target/release/rump --links target/release
-	cp target/release/librumpfs_tmpfs.so target/release/tmpfs.kmod
+	for fs in $(FS_MODULES); do cp target/release/librumpfs_$$fs.so target/release/$$fs.kmod; done
 
 ## Start rump_allserver (every plugin preloaded) in the foreground on $(SOCKET).
 run: release

@@ -540,6 +540,16 @@ fn the_module_tools() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(listed());
 
+    // Every file system is also a module of its own name.
+    for m in ["ffs", "ext2fs", "msdos", "cd9660"] {
+        let out = tool("modload", &[m]);
+        assert!(out.status.success(), "{m}: {}", text(&out.stderr));
+    }
+    let listed = text(&tool("modstat", &[]).stdout);
+    for m in ["ffs", "ext2fs", "msdos", "cd9660"] {
+        assert!(listed.contains(&format!("\n{m} ")), "{m} in {listed}");
+    }
+
     let out = tool("modload", &["/nonexistent.kmod"]);
     assert_eq!(
         text(&out.stderr),
