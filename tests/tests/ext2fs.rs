@@ -1109,3 +1109,34 @@ fn newfs_ext2fs_makes_file_systems_e2fsck_accepts() {
     assert!(!o.status.success());
     assert!(text(&o.stderr).contains("/nonexistent: open for write: No such file or directory"));
 }
+
+/// The module can be unloaded right after an unmount: no thread of it
+/// (the syncer) outlives the mount.
+#[test]
+fn the_module_unloads_right_after_an_unmount() {
+    let scratch = Scratch::new();
+    let img = scratch.path().join("img");
+    mke2fs(&img, &["-t", "ext2"], "4m", None);
+    let mut cmd = server_cmd("rump_server");
+    cmd.env("RUMP_PLUGIN_DIR", artifacts());
+    let d = format!("key=/dev/wd0,hostpath={},size=host", img.display());
+    let vfs = plugin("rumpvfs");
+    let srv = Server::start_cmd(
+        cmd,
+        &["-l", vfs.to_str().unwrap(), "-d", &d],
+        &scratch.url("sock"),
+    );
+    let c = srv.client();
+    for round in 0..3 {
+        c.modload(b"ext2fs", 0).unwrap();
+        c.mkdir(b"/mnt", 0o755).ok();
+        mount(&c, 0).unwrap();
+        let fd = c.open(b"/mnt/f", O_WRONLY | O_CREAT, 0o644).unwrap();
+        c.write(fd, b"x").unwrap();
+        c.close(fd).unwrap();
+        c.unmount(b"/mnt", 0).unwrap();
+        c.modunload(b"ext2fs").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        assert!(c.getpid().is_ok(), "round {round}: the server lives on");
+    }
+}

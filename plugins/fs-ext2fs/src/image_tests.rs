@@ -508,7 +508,7 @@ fn directory_renames_keep_link_counts() {
 fn the_syncer_writes_changes_back() {
     let disk = MemDisk::new(mkimage(&["-t", "ext2"], 2048, None));
     let fs = mount(&disk, false).unwrap();
-    crate::syncer::start(&fs, std::time::Duration::from_millis(50));
+    let syncer = crate::syncer::start(&fs, std::time::Duration::from_millis(50)).unwrap();
     let r = root(&fs);
     ok(r.mkdir(s(b"d"), 0o755));
     assert!(fs.is_dirty());
@@ -522,6 +522,12 @@ fn the_syncer_writes_changes_back() {
     bytes[1024 + 58] = 1;
     let (clean, out) = fsck(&bytes);
     assert!(clean, "{out}");
+    let t = std::time::Instant::now();
+    syncer.stop();
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(1),
+        "stops at once"
+    );
     drop(r);
     fs.unmount().unwrap();
 }

@@ -95,11 +95,12 @@ impl FsType for Ext2fsType {
         });
         match fs {
             Ok(fs) => {
-                crate::syncer::start(&fs, crate::syncer::INTERVAL);
+                let syncer = crate::syncer::start(&fs, crate::syncer::INTERVAL);
                 Ok(mount_obj(Ext2Mount {
                     fs,
                     mounted: self.mounted.clone(),
                     key,
+                    syncer: Mutex::new(syncer),
                 }))
             }
             Err(e) => {
@@ -115,10 +116,15 @@ pub struct Ext2Mount {
     pub fs: Arc<Fs>,
     mounted: Mounted,
     key: Vec<u8>,
+    syncer: Mutex<Option<crate::syncer::Syncer>>,
 }
 
 impl Ext2Mount {
     fn release(&self) -> KResult<()> {
+        // The syncer first, before anything it might wait for is taken.
+        if let Some(s) = self.syncer.lock().take() {
+            s.stop();
+        }
         let r = self.fs.unmount();
         if r.is_ok() {
             self.mounted.lock().remove(&self.key);
