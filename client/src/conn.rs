@@ -21,6 +21,13 @@ const MAX_PARTS: usize = 4;
 /// Largest frame accepted from a server (a copy-out of 16 MiB).
 const MAX_FRAME: u64 = 16 << 20;
 
+/// Copy-outs of at least this many bytes go from the socket straight to
+/// the caller's buffer.
+const DIRECT_COPYOUT: usize = 16 * 1024;
+
+/// A COPYOUT's header and its address block.
+const COPYOUT_HEAD: usize = frame::HDR_LEN + 16;
+
 /// The cookie of a pre-forked process, to be claimed by a new connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ForkCookie(pub [u8; COOKIE_LEN]);
@@ -28,6 +35,19 @@ pub struct ForkCookie(pub [u8; COOKIE_LEN]);
 enum Stream {
     Unix(UnixStream),
     Tcp(TcpStream),
+}
+
+/// `Read` for a shared stream.
+struct StreamReader<'a>(&'a Stream);
+
+impl Read for StreamReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+
+    fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        self.0.read_exact(buf)
+    }
 }
 
 impl Stream {
@@ -67,6 +87,14 @@ impl Stream {
             }
         }
         Ok(())
+    }
+
+    /// Reads exactly `buf.len()` bytes.
+    fn read_exact(&self, buf: &mut [u8]) -> io::Result<()> {
+        match self {
+            Stream::Unix(s) => (&*s).read_exact(buf),
+            Stream::Tcp(s) => (&*s).read_exact(buf),
+        }
     }
 
     fn fd(&self) -> BorrowedFd<'_> {
@@ -333,7 +361,7 @@ impl Client {
             }
             if let Some(mut dec) = st.decoder.take() {
                 drop(st);
-                let frames = self.read_some(&mut dec);
+                let frames = self.read_some(&mut dec, regions);
                 st = inner.state.lock();
                 st.decoder = Some(dec);
                 let leftovers = match frames {
@@ -358,8 +386,14 @@ impl Client {
     }
 
     /// Reads until at least one whole frame is there; `None` when the
-    /// connection is gone.
-    fn read_some(&self, dec: &mut FrameDecoder) -> Option<Vec<Frame>> {
+    /// connection is gone. A large copy-out into `regions` (the reading
+    /// thread's own) is stored there on the way, without becoming a frame.
+    fn read_some(&self, dec: &mut FrameDecoder, regions: &mut [Region<'_>]) -> Option<Vec<Frame>> {
+        // While a large copy-out may come, read a frame's head alone first,
+        // so that its body can go straight where it belongs.
+        let head_first = regions
+            .iter()
+            .any(|r| matches!(r, Region::Out(b) if b.len() >= DIRECT_COPYOUT));
         let mut frames = Vec::new();
         loop {
             loop {
@@ -372,13 +406,59 @@ impl Client {
             if !frames.is_empty() {
                 return Some(frames);
             }
-            match self.inner.stream.read(dec.spare()) {
+            if head_first {
+                match self.copyout_direct(dec, regions) {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(_) => return None,
+                }
+            }
+            let want = match dec.pending().len() {
+                n if head_first && n < COPYOUT_HEAD => COPYOUT_HEAD - n,
+                _ => usize::MAX,
+            };
+            let spare = dec.spare();
+            let n = want.min(spare.len());
+            let spare = &mut spare[..n];
+            match self.inner.stream.read(spare) {
                 Ok(0) => return None,
                 Ok(n) => dec.filled(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return None,
             }
         }
+    }
+
+    /// Stores the large COPYOUT at the front of `dec` in the region of
+    /// `regions` it targets, its data read from the socket straight there;
+    /// `Ok(false)` if the front frame is not such a copy-out (yet).
+    fn copyout_direct(
+        &self,
+        dec: &mut FrameDecoder,
+        regions: &mut [Region<'_>],
+    ) -> io::Result<bool> {
+        let Ok(Some(h)) = dec.peek_header() else {
+            return Ok(false);
+        };
+        let data_len = (h.len as usize).saturating_sub(COPYOUT_HEAD);
+        if h.class != class::REQ || h.ty != ty::COPYOUT || data_len < DIRECT_COPYOUT {
+            return Ok(false);
+        }
+        let Some(cd) = dec
+            .pending()
+            .get(frame::HDR_LEN..)
+            .and_then(CopyData::decode)
+        else {
+            return Ok(false);
+        };
+        if cd.len != data_len as u64 {
+            return Ok(false);
+        }
+        let Some(dst) = regions.iter_mut().find_map(|r| r.target(cd.addr, cd.len)) else {
+            return Ok(false);
+        };
+        dec.read_body_tail_into(StreamReader(&self.inner.stream), 16, dst)?;
+        Ok(true)
     }
 
     /// Closes the connection, as the end of the client process would:

@@ -58,6 +58,16 @@ impl Region<'_> {
         }
     }
 
+    /// The writable bytes `addr..addr + len`, if they lie inside this
+    /// region.
+    pub(crate) fn target(&mut self, addr: u64, len: u64) -> Option<&mut [u8]> {
+        let r = self.range(addr, len)?;
+        match self {
+            Region::Out(b) => Some(&mut b[r]),
+            Region::In(_) => None,
+        }
+    }
+
     /// Whether `addr` lies in this region.
     pub(crate) fn contains(&self, addr: u64) -> bool {
         addr >= self.addr() && addr - self.addr() < self.len().max(1) as u64

@@ -46,7 +46,9 @@ pub trait File: Send + Sync + 'static {
     /// The kind of object.
     fn kind(&self) -> FileKind;
 
-    fn read(&self, len: usize, offset: Option<i64>, fflags: i32) -> KResult<Vec<u8>> {
+    /// Up to `len` bytes. The bytes come back in an `RVec` so that a
+    /// buffer made in another component crosses without a copy.
+    fn read(&self, len: usize, offset: Option<i64>, fflags: i32) -> KResult<RVec<u8>> {
         let _ = (len, offset, fflags);
         Err(Errno::EOPNOTSUPP)
     }
@@ -103,9 +105,7 @@ impl<T: File> FileOps for Guarded<T> {
 
     fn read(&self, len: usize, offset: ROption<i64>, fflags: i32) -> RResult<RVec<u8>, Errno> {
         guard::guard("file read", || {
-            self.0
-                .read(len, offset.into_option(), fflags)
-                .map(RVec::from)
+            self.0.read(len, offset.into_option(), fflags)
         })
     }
 

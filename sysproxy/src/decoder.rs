@@ -119,13 +119,29 @@ impl FrameDecoder {
     /// which must be exactly the body's size. Bytes already buffered are
     /// copied; the rest is read from `src` straight into `dst`, so a large
     /// body crosses memory once.
-    pub fn read_body_into(&mut self, mut src: impl Read, dst: &mut [u8]) -> io::Result<()> {
+    pub fn read_body_into(&mut self, src: impl Read, dst: &mut [u8]) -> io::Result<()> {
+        self.read_body_tail_into(src, 0, dst)
+    }
+
+    /// Like [`read_body_into`](Self::read_body_into), for a body whose
+    /// first `skip` bytes have arrived (the caller read them from
+    /// [`pending`](Self::pending)): they are dropped, and the rest of the
+    /// body lands in `dst`, which must be exactly its size.
+    pub fn read_body_tail_into(
+        &mut self,
+        mut src: impl Read,
+        skip: usize,
+        dst: &mut [u8],
+    ) -> io::Result<()> {
         let pending = self.end - self.start;
-        assert!(pending >= HDR_LEN, "read_body_into without a header");
-        let body = &self.buf[self.start + HDR_LEN..self.end];
+        assert!(
+            pending >= HDR_LEN + skip,
+            "read_body_tail_into before its head arrived"
+        );
+        let body = &self.buf[self.start + HDR_LEN + skip..self.end];
         let have = body.len().min(dst.len());
         dst[..have].copy_from_slice(&body[..have]);
-        self.consume(HDR_LEN + have);
+        self.consume(HDR_LEN + skip + have);
         src.read_exact(&mut dst[have..])
     }
 

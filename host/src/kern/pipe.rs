@@ -6,6 +6,7 @@ use netbsd_abi::ioctl::FIONREAD;
 use netbsd_abi::stat::{Stat, Timespec, S_IFIFO};
 use netbsd_abi::Errno;
 use parking_lot::{Condvar, Mutex, MutexGuard};
+use rump_plugin_api::abi_stable::std_types::RVec;
 use rump_plugin_api::file::{file_obj, File, FileKind};
 use rump_plugin_api::pipe::{self, PipeBuf, PipeLock};
 use rump_plugin_api::{FileObj, KResult};
@@ -109,8 +110,8 @@ impl File for End {
         FileKind::Pipe
     }
 
-    fn read(&self, len: usize, _offset: Option<i64>, fflags: i32) -> KResult<Vec<u8>> {
-        pipe::read(&mut self.lock(), len, fflags & O_NONBLOCK != 0)
+    fn read(&self, len: usize, _offset: Option<i64>, fflags: i32) -> KResult<RVec<u8>> {
+        pipe::read(&mut self.lock(), len, fflags & O_NONBLOCK != 0).map(RVec::from)
     }
 
     fn write(&self, data: &[u8], _offset: Option<i64>, fflags: i32) -> KResult<u64> {

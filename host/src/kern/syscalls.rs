@@ -12,6 +12,7 @@ use netbsd_abi::limits::IOV_MAX;
 use netbsd_abi::stat::Timespec;
 use netbsd_abi::sysno as nr;
 use netbsd_abi::Errno;
+use rump_plugin_api::abi_stable::std_types::RVec;
 use rump_plugin_api::file::FileKind;
 use rump_plugin_api::{Args, KResult, SysRet};
 use std::sync::Arc;
@@ -90,28 +91,24 @@ fn writable(lwp: &LwpCtx<'_>, fd: i32) -> KResult<Arc<FileDesc>> {
 
 /// Reads up to `len` bytes from an open file: one call for streams,
 /// chunk after chunk until a short read for files.
-fn read_file(d: &FileDesc, len: usize) -> KResult<Vec<u8>> {
+/// The bytes come back as the file made them: a read of up to
+/// [`IO_CHUNK`] bytes is not copied on its way to the client.
+fn read_file(d: &FileDesc, len: usize) -> KResult<RVec<u8>> {
     if len > isize::MAX as usize {
         return Err(Errno::EINVAL);
     }
-    if d.file.kind() != FileKind::Vnode {
-        return d
-            .file
-            .read(len.min(IO_CHUNK), None.into(), d.fflags())
-            .into_result()
-            .map(Into::into);
+    let first = len.min(IO_CHUNK);
+    let mut out = d.file.read(first, None.into(), d.fflags()).into_result()?;
+    if d.file.kind() != FileKind::Vnode || out.len() < first {
+        return Ok(out);
     }
-    let mut out = Vec::new();
     while out.len() < len {
         let want = (len - out.len()).min(IO_CHUNK);
-        let chunk: Vec<u8> = match d.file.read(want, None.into(), d.fflags()).into_result() {
-            Ok(c) => c.into(),
-            Err(e) if out.is_empty() => return Err(e),
-            Err(_) => break,
+        let Ok(chunk) = d.file.read(want, None.into(), d.fflags()).into_result() else {
+            break;
         };
-        let short = chunk.len() < want;
         out.extend_from_slice(&chunk);
-        if short {
+        if chunk.len() < want {
             break;
         }
     }
@@ -133,8 +130,9 @@ fn write_file(lwp: &mut LwpCtx<'_>, d: &FileDesc, data: &[u8]) -> KResult<u64> {
 fn sys_read(lwp: &mut LwpCtx<'_>, a: &Args) -> KResult<SysRet> {
     let d = readable(lwp, a.int(0))?;
     let data = read_file(&d, a.size(2))?;
-    lwp.copyout(a.ptr(1), &data)?;
-    Ok(SysRet::val(data.len() as i64))
+    let n = data.len();
+    lwp.copyout_owned(a.ptr(1), data)?;
+    Ok(SysRet::val(n as i64))
 }
 
 fn sys_write(lwp: &mut LwpCtx<'_>, a: &Args) -> KResult<SysRet> {
@@ -146,8 +144,10 @@ fn sys_write(lwp: &mut LwpCtx<'_>, a: &Args) -> KResult<SysRet> {
     let mut done = 0usize;
     while done < len {
         let n = (len - done).min(IO_CHUNK);
-        let chunk = lwp.copyin_vec(buf + done as u64, n)?;
-        match write_file(lwp, &d, &chunk) {
+        let chunk = lwp.copyin_scratch(buf + done as u64, n)?;
+        let written = write_file(lwp, &d, &chunk);
+        lwp.return_scratch(chunk);
+        match written {
             Ok(w) => {
                 done += w as usize;
                 if (w as usize) < n {

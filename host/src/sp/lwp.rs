@@ -3,9 +3,11 @@
 //!
 //! Copy-outs need no answer, so they are buffered and leave together with
 //! the next copy-in request or with the reply: a stat costs one write for
-//! its 152-byte copy-out and its reply, a 64 KiB read one write too. Copy-ins wait for the client's
-//! answer; the thread gives up its virtual CPU meanwhile, and if it is the
-//! connection's reader it reads the answer itself.
+//! its 152-byte copy-out and its reply, a 64 KiB read one write too (its
+//! data gathered from where the file system put it, not copied into the
+//! buffer). Copy-ins wait for the client's answer; the thread gives up its
+//! virtual CPU meanwhile, and if it is the connection's reader it reads
+//! the answer itself.
 
 use super::conn::{Conn, Reader};
 use crate::kern::{kernel, proc::Proc, sched};
@@ -23,12 +25,26 @@ pub const MAX_COPY: usize = 1 << 20;
 /// Copy-outs buffered beyond this many bytes are sent at once.
 const OUT_FLUSH: usize = 256 * 1024;
 
+/// Handed-over copy-outs from this size on leave from where they are.
+const GATHER_COPYOUT: usize = 16 * 1024;
+
+/// The largest scratch buffer a thread keeps for copy-ins.
+const SCRATCH_KEEP: usize = 256 * 1024;
+
+thread_local! {
+    /// A buffer for the data of write(2), kept between calls so that
+    /// each write needs no fresh, zeroed memory.
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// A syscall in progress on behalf of a client process.
 pub struct LwpCtx<'a> {
     conn: &'a Arc<Conn>,
     pub proc: &'a Arc<Proc>,
     reqno: u64,
     out: Vec<u8>,
+    /// A handed-over copy-out's data, which goes after `out[..at]`.
+    gathered: Option<(usize, RVec<u8>)>,
     replied: bool,
 }
 
@@ -39,6 +55,7 @@ impl<'a> LwpCtx<'a> {
             proc,
             reqno,
             out: Vec::new(),
+            gathered: None,
             replied: false,
         }
     }
@@ -53,10 +70,14 @@ impl<'a> LwpCtx<'a> {
     }
 
     fn flush(&mut self) -> KResult<()> {
-        if self.out.is_empty() {
-            return Ok(());
-        }
-        let r = self.conn.send(&self.out);
+        let r = match self.gathered.take() {
+            Some((at, data)) => {
+                let (head, tail) = self.out.split_at(at);
+                self.conn.send_parts(&[head, &data, tail])
+            }
+            None if self.out.is_empty() => return Ok(()),
+            None => self.conn.send(&self.out),
+        };
         self.out.clear();
         r.map_err(|_| Errno::EFAULT)
     }
@@ -128,6 +149,23 @@ impl<'a> LwpCtx<'a> {
         Ok(v)
     }
 
+    /// Reads `len` bytes of client memory into this thread's scratch
+    /// buffer; hand it back with [`LwpCtx::return_scratch`].
+    pub fn copyin_scratch(&mut self, addr: u64, len: usize) -> KResult<Vec<u8>> {
+        let mut buf = SCRATCH.take();
+        // Stale bytes never show: the copy-in fills all of it or fails.
+        buf.resize(len, 0);
+        self.copyin(addr, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// Keeps `buf` for the thread's next [`LwpCtx::copyin_scratch`].
+    pub fn return_scratch(&mut self, buf: Vec<u8>) {
+        if buf.capacity() <= SCRATCH_KEEP {
+            SCRATCH.set(buf);
+        }
+    }
+
     /// Reads a NUL-terminated string of at most `maxlen` bytes (NUL
     /// included); returns it without the NUL.
     pub fn copyinstr(&mut self, addr: u64, maxlen: usize) -> KResult<Vec<u8>> {
@@ -169,6 +207,22 @@ impl<'a> LwpCtx<'a> {
                 self.flush()?;
             }
         }
+        Ok(())
+    }
+
+    /// Like [`LwpCtx::copyout`], for bytes handed over: a large block
+    /// leaves from where it is, gathered with the frames around it.
+    pub fn copyout_owned(&mut self, addr: u64, data: RVec<u8>) -> KResult<()> {
+        if data.len() < GATHER_COPYOUT || data.len() > MAX_COPY || addr == 0 {
+            return self.copyout(addr, &data);
+        }
+        if self.gathered.is_some() {
+            self.flush()?;
+        }
+        let reqno = self.conn.next_reqno();
+        self.out
+            .extend_from_slice(&frame::copyout_head(reqno, addr, data.len()));
+        self.gathered = Some((self.out.len(), data));
         Ok(())
     }
 

@@ -2,20 +2,16 @@
 //!
 //! Only pages that were written exist; a hole reads as zeros and costs
 //! nothing, so a file may be 2^40 bytes long and hold one page. Pages are
-//! kept in *extents*, runs of consecutive pages in one allocation (at most
-//! [`MAX_EXTENT_PAGES`]): a 64 KiB write allocates once, not sixteen
-//! times, and a file written front to back grows its last extent. This
-//! type only stores bytes: the caller charges the pages a write adds
-//! ([`FileData::missing_pages`]) before it writes, and returns the pages a
-//! truncation frees.
+//! kept in [`Extent`]s, runs of consecutive pages in one allocation: a
+//! 64 KiB write allocates once, not sixteen times, and a file written
+//! front to back grows its last extent; past its first 2 MiB such a file
+//! continues in huge extents. This type only stores bytes: the caller
+//! charges what a write adds ([`FileData::charge_for_write`]) before it
+//! writes, and returns what a truncation frees.
 
+use crate::extent::{Extent, HUGE_PAGES, MAX_HEAP_PAGES};
 use crate::mem::PAGE_SIZE;
 use std::collections::BTreeMap;
-
-const PAGE: usize = PAGE_SIZE as usize;
-
-/// The most pages one extent holds (1 MiB).
-pub const MAX_EXTENT_PAGES: u64 = 256;
 
 /// The largest size a file may have (`off_t` is signed).
 pub const MAX_FILE_SIZE: u64 = i64::MAX as u64;
@@ -23,19 +19,28 @@ pub const MAX_FILE_SIZE: u64 = i64::MAX as u64;
 /// A regular file's bytes.
 #[derive(Default)]
 pub struct FileData {
-    /// Extents by their first page; they never overlap, and each holds a
-    /// whole number of pages.
-    extents: BTreeMap<u64, Vec<u8>>,
+    /// Extents by their first page; they never overlap.
+    extents: BTreeMap<u64, Extent>,
+    /// Pages written (holding data).
     pages: u64,
+    /// Pages charged: those written, and the unwritten rest of huge
+    /// extents.
+    charged: u64,
     size: u64,
+}
+
+/// What a write does at one page, decided by [`FileData::step`].
+enum Step {
+    /// Copies into the extent at `start`, which holds the page.
+    Inside { start: u64 },
+    /// Appends `n` pages to the extent at `start`, which ends at the page.
+    Grow { start: u64, n: u64 },
+    /// Makes a new extent of `n` pages there.
+    New { n: u64, huge: bool },
 }
 
 fn page_of(offset: u64) -> u64 {
     offset / PAGE_SIZE
-}
-
-fn pages_in(extent: &[u8]) -> u64 {
-    (extent.len() / PAGE) as u64
 }
 
 impl FileData {
@@ -48,17 +53,22 @@ impl FileData {
         self.pages
     }
 
+    /// Pages charged for this file.
+    pub fn charged(&self) -> u64 {
+        self.charged
+    }
+
     /// The first page of the extents that may overlap pages from `first`
     /// on: the extent holding `first`, if any, else `first`.
     fn scan_from(&self, first: u64) -> u64 {
         match self.extents.range(..=first).next_back() {
-            Some((&start, e)) if start + pages_in(e) > first => start,
+            Some((&start, e)) if start + e.pages() > first => start,
             _ => first,
         }
     }
 
     /// The extents overlapping pages `first..=last`, with their first page.
-    fn overlapping(&self, first: u64, last: u64) -> impl Iterator<Item = (u64, &Vec<u8>)> {
+    fn overlapping(&self, first: u64, last: u64) -> impl Iterator<Item = (u64, &Extent)> {
         self.extents
             .range(self.scan_from(first)..=last)
             .map(|(&s, e)| (s, e))
@@ -70,124 +80,186 @@ impl FileData {
             return Vec::new();
         }
         let len = (self.size - offset).min(len as u64) as usize;
-        let mut out = vec![0u8; len];
         let end = offset + len as u64;
+        let mut out = Vec::with_capacity(len);
         for (start, e) in self.overlapping(page_of(offset), page_of(end - 1)) {
             let e_start = start * PAGE_SIZE;
             let from = offset.max(e_start);
-            let to = end.min(e_start + e.len() as u64);
+            let to = end.min(e_start + e.bytes().len() as u64);
             if from < to {
-                let src = &e[(from - e_start) as usize..(to - e_start) as usize];
-                out[(from - offset) as usize..(to - offset) as usize].copy_from_slice(src);
+                out.resize((from - offset) as usize, 0);
+                out.extend_from_slice(
+                    &e.bytes()[(from - e_start) as usize..(to - e_start) as usize],
+                );
             }
         }
+        out.resize(len, 0);
         out
     }
 
-    /// How many pages a write of `len` bytes at `offset` would add.
-    pub fn missing_pages(&self, offset: u64, len: usize) -> u64 {
+    /// What a write does at `page` (of a write ending in page `last`), and
+    /// the page after it. Growing the extent that ends just before a hole
+    /// is preferred to a new extent, except where a huge extent can start:
+    /// at a 2 MiB boundary, right after data, with 2 MiB free ahead.
+    /// `continued` says that an earlier step of the write ended at `page`.
+    fn step(&self, page: u64, last: u64, huge: bool, continued: bool) -> (Step, u64) {
+        let before = self.extents.range(..=page).next_back();
+        if let Some((&s, e)) = before {
+            if s + e.pages() > page {
+                return (Step::Inside { start: s }, s + e.pages());
+            }
+        }
+        let next = self
+            .extents
+            .range(page + 1..)
+            .next()
+            .map_or(u64::MAX, |(&s, _)| s);
+        let hole = next.min(last + 1) - page;
+        let ends_here = before.filter(|(&s, e)| s + e.pages() == page);
+        let after_data = continued || ends_here.is_some();
+        if huge && after_data && page % HUGE_PAGES == 0 && next - page >= HUGE_PAGES {
+            let n = hole.min(HUGE_PAGES);
+            return (Step::New { n, huge: true }, page + n);
+        }
+        if let Some((&s, e)) = ends_here.filter(|(_, e)| e.room() > 0) {
+            let n = hole.min(e.room());
+            return (Step::Grow { start: s, n }, page + n);
+        }
+        let n = hole.min(MAX_HEAP_PAGES);
+        (Step::New { n, huge: false }, page + n)
+    }
+
+    /// The pages a write of `len` bytes at `offset` adds to the charge,
+    /// with huge extents allowed or not.
+    pub fn charge_for_write(&self, offset: u64, len: usize, huge: bool) -> u64 {
         if len == 0 {
             return 0;
         }
-        let (first, last) = (page_of(offset), page_of(offset + len as u64 - 1));
-        let present: u64 = self
-            .overlapping(first, last)
-            .map(|(s, e)| (s + pages_in(e)).min(last + 1) - s.max(first))
-            .sum();
-        last - first + 1 - present
+        let last = page_of(offset + len as u64 - 1);
+        let first = page_of(offset);
+        let mut page = first;
+        let mut charge = 0;
+        // Walking without writing takes the same steps as the write: a
+        // step looks at the extents around its page, which earlier steps
+        // only changed by ending there (`continued`), and those it grew
+        // or made have no room left or end the write.
+        while page <= last {
+            let (step, next) = self.step(page, last, huge, page != first);
+            charge += match step {
+                Step::Inside { .. } => 0,
+                Step::Grow { start, n } => self.extents[&start].charge_to_append(n),
+                Step::New { n, huge } => {
+                    if huge {
+                        HUGE_PAGES
+                    } else {
+                        n
+                    }
+                }
+            };
+            page = next;
+        }
+        charge
     }
 
     /// Writes `data` at `offset` (the caller checked that the end fits in
-    /// [`MAX_FILE_SIZE`] and charged the missing pages), extending the
-    /// file if it ends past the current size. Pages in a hole are filled
-    /// by growing the extent that ends just before it, when it has room,
-    /// else by new extents; either way the new bytes are written once.
-    pub fn write(&mut self, offset: u64, data: &[u8]) {
+    /// [`MAX_FILE_SIZE`] and charged [`FileData::charge_for_write`] with
+    /// the same `huge`), extending the file if it ends past the current
+    /// size; the new bytes are written once. Returns the pages charged,
+    /// which is less than planned when the host had no huge mapping.
+    pub fn write(&mut self, offset: u64, data: &[u8], huge: bool) -> u64 {
         if data.is_empty() {
-            return;
+            return 0;
         }
         let end = offset + data.len() as u64;
         let last = page_of(end - 1);
-        let mut page = page_of(offset);
+        let first = page_of(offset);
+        let mut page = first;
+        let before = (self.pages, self.charged);
+        let planned =
+            cfg!(debug_assertions).then(|| self.charge_for_write(offset, data.len(), huge));
         while page <= last {
-            let hole = self.hole_at(page, last);
-            if let Some((&s, e)) = self.extents.range_mut(..=page).next_back() {
-                let held = pages_in(e);
-                if s + held > page {
-                    copy_into(e, s, offset, data);
-                    page = s + held;
+            let (step, next) = self.step(page, last, huge, page != first);
+            let (start, e) = match step {
+                Step::Inside { start } => {
+                    let e = self
+                        .extents
+                        .get_mut(&start)
+                        .expect("the extent stepped into");
+                    copy_into(e.bytes_mut(), start, offset, data);
+                    page = next;
                     continue;
                 }
-                if s + held == page && held < MAX_EXTENT_PAGES {
-                    let n = hole.min(MAX_EXTENT_PAGES - held);
-                    reserve_pages(e, n);
+                Step::Grow { start, n } => {
+                    let e = self.extents.get_mut(&start).expect("the extent to grow");
+                    self.charged += e.charge_to_append(n);
                     append_pages(e, page, n, offset, data);
-                    self.pages += n;
-                    page += n;
-                    continue;
+                    (start, e)
                 }
-            }
-            let n = hole.min(MAX_EXTENT_PAGES);
-            let mut e = Vec::with_capacity(n as usize * PAGE);
-            append_pages(&mut e, page, n, offset, data);
-            self.extents.insert(page, e);
-            self.pages += n;
-            page += n;
+                Step::New { n, huge } => {
+                    let mut e = huge
+                        .then(Extent::huge)
+                        .flatten()
+                        .unwrap_or_else(|| Extent::heap(n));
+                    self.charged += e.charge_to_append(n) + e.charged();
+                    append_pages(&mut e, page, n, offset, data);
+                    (page, self.extents.entry(page).or_insert(e))
+                }
+            };
+            debug_assert_eq!(start + e.pages(), next);
+            self.pages += next - page;
+            page = next;
         }
         self.size = self.size.max(end);
-    }
-
-    /// The length of the hole starting at `page`, up to page `last` (when
-    /// no extent holds `page`).
-    fn hole_at(&self, page: u64, last: u64) -> u64 {
-        let next = self.extents.range(page + 1..).next().map(|(&s, _)| s);
-        next.unwrap_or(u64::MAX).min(last + 1) - page
+        debug_assert!(self.pages >= before.0);
+        let charged = self.charged - before.1;
+        // Less only when the host had no mapping for a huge extent.
+        debug_assert!(planned.is_none_or(|p| charged == p || (huge && charged < p)));
+        charged
     }
 
     /// Sets the size. Shrinking frees the pages past the end and zeroes
     /// the rest of the last page, so that growing again reads zeros;
-    /// growing adds a hole. Returns the number of pages freed.
+    /// growing adds a hole. Returns the number of pages uncharged.
     pub fn truncate(&mut self, size: u64) -> u64 {
         if size >= self.size {
             self.size = size;
             return 0;
         }
         let keep = size.div_ceil(PAGE_SIZE);
-        let mut freed: u64 = self
-            .extents
-            .split_off(&keep)
-            .values()
-            .map(|e| pages_in(e))
-            .sum();
+        let before = self.charged;
+        for e in self.extents.split_off(&keep).into_values() {
+            self.pages -= e.pages();
+            self.charged -= e.charged();
+        }
         if let Some((&s, e)) = self.extents.range_mut(..keep).next_back() {
-            let held = pages_in(e);
+            let held = e.pages();
             if s + held > keep {
-                freed += s + held - keep;
-                e.truncate((keep - s) as usize * PAGE);
-                e.shrink_to_fit();
+                self.pages -= s + held - keep;
+                self.charged -= e.truncate_pages(keep - s);
             }
-            let tail = size - s * PAGE_SIZE;
-            if (tail as usize) < e.len() {
-                e[tail as usize..].fill(0);
+            let tail = (size - s * PAGE_SIZE) as usize;
+            let bytes = e.bytes_mut();
+            if tail < bytes.len() {
+                bytes[tail..].fill(0);
             }
         }
-        self.pages -= freed;
         self.size = size;
-        freed
+        before - self.charged
     }
 
-    /// Drops every page; returns how many there were.
+    /// Drops every page; returns how many were charged.
     pub fn clear(&mut self) -> u64 {
-        let n = self.pages;
+        let n = self.charged;
         self.extents.clear();
         self.pages = 0;
+        self.charged = 0;
         self.size = 0;
         n
     }
 }
 
 /// Copies the part of `data` (file offset `offset`) that falls in the
-/// extent `e` starting at page `start`.
+/// extent bytes `e` starting at page `start`.
 fn copy_into(e: &mut [u8], start: u64, offset: u64, data: &[u8]) {
     let e_start = start * PAGE_SIZE;
     let lo = offset.max(e_start);
@@ -200,34 +272,27 @@ fn copy_into(e: &mut [u8], start: u64, offset: u64, data: &[u8]) {
 
 /// Appends pages `page..page + n` to extent `e`: the part of `data` (file
 /// offset `offset`) that falls in them, and zeros around it.
-fn append_pages(e: &mut Vec<u8>, page: u64, n: u64, offset: u64, data: &[u8]) {
+fn append_pages(e: &mut Extent, page: u64, n: u64, offset: u64, data: &[u8]) {
     let lo = page * PAGE_SIZE;
     let hi = lo + n * PAGE_SIZE;
     let from = offset.clamp(lo, hi);
     let to = (offset + data.len() as u64).clamp(from, hi);
-    e.resize(e.len() + (from - lo) as usize, 0);
-    e.extend_from_slice(&data[(from - offset) as usize..(to - offset) as usize]);
-    e.resize(e.len() + (hi - to) as usize, 0);
-}
-
-/// Makes room in extent `e` for `n` more pages, doubling as Vec would,
-/// but never past [`MAX_EXTENT_PAGES`].
-fn reserve_pages(e: &mut Vec<u8>, n: u64) {
-    let want = e.len() + n as usize * PAGE;
-    if want > e.capacity() {
-        let target = (e.len() * 2).clamp(want, MAX_EXTENT_PAGES as usize * PAGE);
-        e.reserve_exact(target - e.len());
-    }
+    e.append_pages(
+        n,
+        (from - lo) as usize,
+        &data[(from - offset) as usize..(to - offset) as usize],
+    );
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extent::PAGE;
 
     #[test]
     fn holes_read_as_zeros_and_reads_stop_at_eof() {
         let mut f = FileData::default();
-        f.write(10_000, b"hello");
+        f.write(10_000, b"hello", false);
         assert_eq!(f.size(), 10_005);
         assert_eq!(f.pages(), 1);
         let all = f.read(0, 20_000);
@@ -243,19 +308,19 @@ mod tests {
     fn writes_across_pages() {
         let mut f = FileData::default();
         let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
-        assert_eq!(f.missing_pages(4000, data.len()), 4);
-        f.write(4000, &data);
+        assert_eq!(f.charge_for_write(4000, data.len(), false), 4);
+        f.write(4000, &data, false);
         assert_eq!(f.pages(), 4);
         assert_eq!(f.read(4000, 10_000), data);
-        assert_eq!(f.missing_pages(0, 20_000), 1);
-        assert_eq!(f.missing_pages(4096, 1), 0);
-        assert_eq!(f.missing_pages(5, 0), 0);
+        assert_eq!(f.charge_for_write(0, 20_000, false), 1);
+        assert_eq!(f.charge_for_write(4096, 1, false), 0);
+        assert_eq!(f.charge_for_write(5, 0, false), 0);
     }
 
     #[test]
     fn truncate_frees_pages_and_zeroes_the_tail() {
         let mut f = FileData::default();
-        f.write(0, &[0xaa; 3 * PAGE]);
+        f.write(0, &[0xaa; 3 * PAGE], false);
         assert_eq!(f.truncate(5000), 1);
         assert_eq!(f.size(), 5000);
         assert_eq!(f.pages(), 2);
@@ -272,27 +337,27 @@ mod tests {
     fn sequential_writes_grow_one_extent_up_to_the_cap() {
         let mut f = FileData::default();
         let block: Vec<u8> = (0..PAGE).map(|i| (i % 253) as u8).collect();
-        let n = MAX_EXTENT_PAGES + 3;
+        let n = MAX_HEAP_PAGES + 3;
         for i in 0..n {
-            assert_eq!(f.missing_pages(i * PAGE_SIZE, PAGE), 1);
-            f.write(i * PAGE_SIZE, &block);
+            assert_eq!(f.charge_for_write(i * PAGE_SIZE, PAGE, false), 1);
+            f.write(i * PAGE_SIZE, &block, false);
         }
         assert_eq!(f.pages(), n);
         assert_eq!(f.extents.len(), 2);
-        for i in [0, MAX_EXTENT_PAGES - 1, MAX_EXTENT_PAGES, n - 1] {
+        for i in [0, MAX_HEAP_PAGES - 1, MAX_HEAP_PAGES, n - 1] {
             assert_eq!(f.read(i * PAGE_SIZE, PAGE), block);
         }
-        assert_eq!(f.missing_pages(0, n as usize * PAGE), 0);
+        assert_eq!(f.charge_for_write(0, n as usize * PAGE, false), 0);
     }
 
     #[test]
     fn writes_fill_holes_between_extents() {
         let mut f = FileData::default();
-        f.write(0, &[1; PAGE]);
-        f.write(4 * PAGE_SIZE, &[5; PAGE]);
-        assert_eq!(f.missing_pages(0, 5 * PAGE), 3);
+        f.write(0, &[1; PAGE], false);
+        f.write(4 * PAGE_SIZE, &[5; PAGE], false);
+        assert_eq!(f.charge_for_write(0, 5 * PAGE, false), 3);
         // One write over the hole and both neighbours.
-        f.write(PAGE_SIZE / 2, &vec![9; 4 * PAGE]);
+        f.write(PAGE_SIZE / 2, &vec![9; 4 * PAGE], false);
         assert_eq!(f.pages(), 5);
         let all = f.read(0, 5 * PAGE);
         assert!(all[..PAGE / 2].iter().all(|&b| b == 1));
@@ -310,7 +375,7 @@ mod tests {
     fn large_sparse_offsets() {
         let mut f = FileData::default();
         let off = 1u64 << 40;
-        f.write(off, b"far away");
+        f.write(off, b"far away", false);
         assert_eq!(f.size(), off + 8);
         assert_eq!(f.pages(), 1);
         assert_eq!(f.read(off - 4, 12), b"\0\0\0\0far away");
@@ -321,5 +386,112 @@ mod tests {
         assert_eq!(f.read(off, 100), b"far");
         assert_eq!(f.truncate(1), 1);
         assert_eq!(f.clear(), 0);
+    }
+
+    /// Writes `total` bytes front to back in 64 KiB calls, charging as a
+    /// node does; returns the file and what was charged.
+    fn stream(total: usize, huge: bool) -> (FileData, u64) {
+        let mut f = FileData::default();
+        let block: Vec<u8> = (0..64 << 10).map(|i| (i % 251) as u8).collect();
+        let mut charged = 0;
+        for at in (0..total).step_by(block.len()) {
+            let plan = f.charge_for_write(at as u64, block.len(), huge);
+            let done = f.write(at as u64, &block, huge);
+            assert_eq!(done, plan, "a write charges what was planned");
+            charged += done;
+        }
+        (f, charged)
+    }
+
+    #[test]
+    fn big_files_continue_in_huge_extents_charged_whole() {
+        let (f, charged) = stream(5 << 20, true);
+        assert_eq!(f.pages(), 1280);
+        // 2 MiB in heap extents, then two huge ones (the second one half
+        // written but charged whole).
+        assert_eq!(charged, 512 + 2 * HUGE_PAGES);
+        assert_eq!(f.charged(), charged);
+        let huge: Vec<u64> = f
+            .extents
+            .iter()
+            .filter(|(_, e)| e.is_huge())
+            .map(|(&s, _)| s)
+            .collect();
+        assert_eq!(huge, [512, 1024]);
+        let back = f.read(0, 5 << 20);
+        assert!(back
+            .chunks(64 << 10)
+            .all(|c| c.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8)));
+        // Without huge extents the charge is the pages written.
+        let (g, charged) = stream(5 << 20, false);
+        assert_eq!((g.pages(), charged), (1280, 1280));
+        assert!(g.extents.values().all(|e| !e.is_huge()));
+    }
+
+    #[test]
+    fn truncating_into_a_huge_extent_keeps_it_charged_and_zeroes_the_rest() {
+        let (mut f, charged) = stream(3 << 20, true);
+        assert_eq!(charged, 512 + HUGE_PAGES);
+        assert_eq!(f.truncate((2 << 20) + 10), 0);
+        assert_eq!(f.pages(), 513);
+        assert_eq!(f.charged(), 512 + HUGE_PAGES);
+        f.truncate(3 << 20);
+        assert!(f.read((2 << 20) + 10, 1 << 20).iter().all(|&b| b == 0));
+        assert_eq!(f.truncate(2 << 20), HUGE_PAGES);
+        assert_eq!((f.pages(), f.charged()), (512, 512));
+        assert_eq!(f.clear(), 512);
+    }
+
+    #[test]
+    fn sparse_writes_far_out_never_make_huge_extents() {
+        let mut f = FileData::default();
+        let off = 1u64 << 30; // a 2 MiB boundary, after a hole
+        assert_eq!(f.charge_for_write(off, PAGE, true), 1);
+        assert_eq!(f.write(off, &[1; PAGE], true), 1);
+        assert!(f.extents.values().all(|e| !e.is_huge()));
+    }
+
+    #[test]
+    fn random_writes_match_a_plain_model_and_their_plans() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rnd = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for round in 0..8 {
+            let mut f = FileData::default();
+            let mut model: Vec<u8> = Vec::new();
+            for i in 0..60 {
+                let at = match rnd(4) {
+                    0 => model.len() as u64, // append
+                    1 => rnd(model.len() as u64 + 1),
+                    2 => rnd(8) << 20, // where extents start and end
+                    _ => rnd(8 << 20),
+                };
+                let len = [1, 4096, 65536, 300_000, 1 << 20][rnd(5) as usize] + rnd(5000) as usize;
+                let byte = (round * 60 + i) as u8 | 1;
+                let huge = rnd(4) != 0;
+                let plan = f.charge_for_write(at, len, huge);
+                assert_eq!(f.write(at, &vec![byte; len], huge), plan);
+                let end = at as usize + len;
+                if model.len() < end {
+                    model.resize(end, 0);
+                }
+                model[at as usize..end].fill(byte);
+                if rnd(10) == 0 {
+                    let size = rnd(model.len() as u64 + 1);
+                    f.truncate(size);
+                    model.truncate(size as usize);
+                }
+                assert_eq!(f.size(), model.len() as u64);
+                assert!(f.charged() >= f.pages());
+            }
+            assert!(f.read(0, model.len()) == model, "round {round}");
+            let held: u64 = f.extents.values().map(Extent::charged).sum();
+            assert_eq!(held, f.charged());
+            assert_eq!(f.clear(), held);
+        }
     }
 }

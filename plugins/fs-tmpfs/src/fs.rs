@@ -704,7 +704,7 @@ mod tests {
             bytes += NODE_COST;
             match &n.kind {
                 Kind::Reg(d) => {
-                    bytes += d.read().pages() * PAGE_SIZE;
+                    bytes += d.read().charged() * PAGE_SIZE;
                     assert_eq!(nlink(n), *count);
                 }
                 Kind::Lnk(t) => bytes += t.len() as u64,

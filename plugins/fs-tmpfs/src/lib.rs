@@ -11,6 +11,7 @@
 //! | [`args`] | the `tmpfs_args` block: checks, defaults, MNT_GETARGS |
 //! | [`mem`] | charging every byte kept to the kernel and to the mount's limits |
 //! | [`data`] | a regular file's bytes: sparse 4 KiB pages |
+//! | [`extent`] | a run of a file's pages: heap buffer or huge mapping |
 //! | [`dir`] | a directory's entries and its readdir cookies |
 //! | [`node`] | a node's attributes, and the operations on one node |
 //! | [`fs`] | a mount's tree: lookup, create, link, remove, rmdir, readdir |
@@ -22,6 +23,7 @@
 pub mod args;
 pub mod data;
 pub mod dir;
+pub mod extent;
 pub mod fs;
 pub mod mem;
 pub mod mount;

@@ -346,11 +346,24 @@ impl Node {
             .checked_add(buf.len() as u64)
             .filter(|&e| e <= MAX_FILE_SIZE)
             .ok_or(Errno::EFBIG)?;
-        let pages = d.missing_pages(start, buf.len());
-        if pages > 0 {
-            self.acct.reserve(pages * PAGE_SIZE)?;
+        // Huge extents charge up to 2 MiB ahead of the data; when that
+        // does not fit, the write takes only the pages it fills.
+        let mut huge = true;
+        let mut planned = d.charge_for_write(start, buf.len(), huge);
+        if planned > 0 {
+            if let Err(e) = self.acct.reserve(planned * PAGE_SIZE) {
+                let small = d.charge_for_write(start, buf.len(), false);
+                if small == planned {
+                    return Err(e);
+                }
+                self.acct.reserve(small * PAGE_SIZE)?;
+                (huge, planned) = (false, small);
+            }
         }
-        d.write(start, buf);
+        let charged = d.write(start, buf, huge);
+        if charged < planned {
+            self.acct.release((planned - charged) * PAGE_SIZE);
+        }
         drop(d);
         let now = Timespec::now();
         self.touch(now, false, true, true);
@@ -474,6 +487,38 @@ mod tests {
         drop(f);
         assert_eq!(fake.used(), 0);
         assert_eq!(acct.usage().nodes, 0);
+    }
+
+    #[test]
+    fn a_full_file_system_takes_every_page_even_past_2_mib() {
+        // Room for 2 MiB + 16 pages: the first write past 2 MiB cannot
+        // charge a whole huge extent, and takes only its own pages.
+        let pages = 512 + 16;
+        let (fake, acct) = setup(Some(NODE_COST + pages * PAGE_SIZE));
+        let f = file(&acct);
+        let block = vec![3u8; 64 << 10];
+        let mut at = 0;
+        while f.write(at, &block, false).is_ok() {
+            at += block.len() as u64;
+        }
+        assert_eq!(at, pages * PAGE_SIZE);
+        assert_eq!(fake.used(), NODE_COST + pages * PAGE_SIZE);
+        assert_eq!(f.stat(0).blocks, (pages * PAGE_SIZE / 512) as i64);
+        assert!(f.read(at - 10, 10).unwrap().iter().all(|&b| b == 3));
+        drop(f);
+        assert_eq!(fake.used(), 0);
+    }
+
+    #[test]
+    fn huge_extents_are_charged_ahead_and_returned() {
+        let (fake, acct) = setup(None);
+        let f = file(&acct);
+        f.write(0, &vec![1u8; (2 << 20) + 4096], false).unwrap();
+        // 2 MiB in heap extents, then a huge extent charged whole.
+        assert_eq!(fake.used(), NODE_COST + (4 << 20));
+        assert_eq!(f.stat(0).blocks, ((2 << 20) + 4096) / 512);
+        drop(f);
+        assert_eq!(fake.used(), 0);
     }
 
     #[test]

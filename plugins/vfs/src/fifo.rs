@@ -13,6 +13,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 use rump_plugin_api::abi::fcntl::O_NONBLOCK;
 use rump_plugin_api::abi::ioctl::FIONREAD;
 use rump_plugin_api::abi::stat::Stat;
+use rump_plugin_api::abi_stable::std_types::RVec;
 use rump_plugin_api::file::{File, FileKind};
 use rump_plugin_api::pipe::{self, PipeBuf, PipeLock};
 use rump_plugin_api::{Errno, KResult};
@@ -186,8 +187,8 @@ impl File for FifoFile {
         FileKind::Pipe
     }
 
-    fn read(&self, len: usize, _offset: Option<i64>, fflags: i32) -> KResult<Vec<u8>> {
-        pipe::read(&mut self.shared.lock(), len, fflags & O_NONBLOCK != 0)
+    fn read(&self, len: usize, _offset: Option<i64>, fflags: i32) -> KResult<RVec<u8>> {
+        pipe::read(&mut self.shared.lock(), len, fflags & O_NONBLOCK != 0).map(RVec::from)
     }
 
     fn write(&self, data: &[u8], _offset: Option<i64>, fflags: i32) -> KResult<u64> {

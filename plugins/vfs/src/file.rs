@@ -9,6 +9,7 @@ use parking_lot::Mutex;
 use rump_plugin_api::abi::fcntl::*;
 use rump_plugin_api::abi::ioctl::{DIOCCACHESYNC, DIOCGMEDIASIZE, FIONREAD};
 use rump_plugin_api::abi::stat::Stat;
+use rump_plugin_api::abi_stable::std_types::RVec;
 use rump_plugin_api::file::{File, FileKind};
 use rump_plugin_api::vfs::VType;
 use rump_plugin_api::{Errno, KResult};
@@ -74,18 +75,18 @@ impl File for VnodeFile {
         FileKind::Vnode
     }
 
-    fn read(&self, len: usize, offset: Option<i64>, _fflags: i32) -> KResult<Vec<u8>> {
+    fn read(&self, len: usize, offset: Option<i64>, _fflags: i32) -> KResult<RVec<u8>> {
         if self.vn().is_dir() {
             return Err(Errno::EISDIR);
         }
         match offset {
             Some(off) => {
                 let off = u64::try_from(off).map_err(|_| Errno::EINVAL)?;
-                self.vn().obj.read(off, len).into_result().map(Into::into)
+                self.vn().obj.read(off, len).into_result()
             }
             None => {
                 let mut pos = self.offset.lock();
-                let data: Vec<u8> = self.vn().obj.read(*pos as u64, len).into_result()?.into();
+                let data = self.vn().obj.read(*pos as u64, len).into_result()?;
                 *pos += data.len() as i64;
                 Ok(data)
             }
@@ -256,14 +257,16 @@ impl File for DeviceFile {
         FileKind::Vnode
     }
 
-    fn read(&self, len: usize, offset: Option<i64>, _fflags: i32) -> KResult<Vec<u8>> {
+    fn read(&self, len: usize, offset: Option<i64>, _fflags: i32) -> KResult<RVec<u8>> {
         match offset {
-            Some(off) => self.read_at(u64::try_from(off).map_err(|_| Errno::EINVAL)?, len),
+            Some(off) => self
+                .read_at(u64::try_from(off).map_err(|_| Errno::EINVAL)?, len)
+                .map(RVec::from),
             None => {
                 let mut pos = self.offset.lock();
                 let data = self.read_at(*pos as u64, len)?;
                 *pos += data.len() as i64;
-                Ok(data)
+                Ok(data.into())
             }
         }
     }
