@@ -19,6 +19,8 @@ const FILES: usize = 10_000;
 const SEQ_BYTES: usize = 256 << 20;
 const CALL: usize = 64 << 10;
 const RUNS: usize = 3;
+/// Slices of each row, alternating with slices of its floor.
+const SLICES: usize = 10;
 
 struct Proc(Child);
 
@@ -39,29 +41,40 @@ fn wait_socket(path: &str) {
     panic!("{path} never listened");
 }
 
-/// Median time of a raw round trip that sends `up` bytes and receives
-/// `down` bytes (see the pingpong helper).
-fn raw_rtt(path: &str, up: usize, down: usize) -> Duration {
-    let mut s = UnixStream::connect(path).unwrap();
-    let up = up.max(24);
-    let mut req = vec![0u8; up];
-    req[..8].copy_from_slice(&(up as u64).to_le_bytes());
-    req[8..16].copy_from_slice(&(down as u64).to_le_bytes());
-    let mut reply = vec![0u8; down];
-    let mut samples = Vec::new();
-    let n = if up + down > 4096 { 2_000 } else { 20_000 };
-    for round in 0..7 {
-        let t = Instant::now();
-        for _ in 0..n {
-            s.write_all(&req).unwrap();
-            s.read_exact(&mut reply).unwrap();
-        }
-        if round > 0 {
-            samples.push(t.elapsed() / n);
+/// A connection to the raw ping-pong server, which plays an operation's
+/// round trips with the bytes they carry (see the pingpong helper).
+struct Raw {
+    s: UnixStream,
+    req: Vec<u8>,
+    reply: Vec<u8>,
+}
+
+impl Raw {
+    fn connect(path: &str) -> Raw {
+        Raw {
+            s: UnixStream::connect(path).unwrap(),
+            req: Vec::new(),
+            reply: Vec::new(),
         }
     }
-    samples.sort();
-    samples[samples.len() / 2]
+
+    /// Plays the round trips `trips` (bytes up, bytes down) `n` times;
+    /// returns the time taken.
+    fn play(&mut self, trips: &[(usize, usize)], n: usize) -> Duration {
+        let t = Instant::now();
+        for _ in 0..n {
+            for &(up, down) in trips {
+                let up = up.max(24);
+                self.req.resize(up, 0);
+                self.req[..8].copy_from_slice(&(up as u64).to_le_bytes());
+                self.req[8..16].copy_from_slice(&(down as u64).to_le_bytes());
+                self.reply.resize(down, 0);
+                self.s.write_all(&self.req).unwrap();
+                self.s.read_exact(&mut self.reply).unwrap();
+            }
+        }
+        t.elapsed()
+    }
 }
 
 /// Frame sizes of the protocol: a syscall request with `n` argument
@@ -93,10 +106,17 @@ trait Files {
     /// Creates `name`, writes `data` to it and closes it.
     fn create(&self, name: &str, data: &[u8]);
     fn stat(&self, name: &str);
-    /// Writes `total` bytes to `name` in `block`-sized calls, then reads
-    /// them back in calls of the same size; returns both times.
-    fn stream(&self, name: &str, block: &[u8], total: usize) -> (Duration, Duration);
+    /// Creates `name` empty, open for the sequential rows.
+    fn open_seq(&self, name: &str) -> Box<dyn Seq + '_>;
     fn remove(&self, name: &str);
+}
+
+/// A file open for sequential writes and reads.
+trait Seq {
+    fn write(&mut self, block: &[u8]);
+    /// Fills `buf` (the file has that much left).
+    fn read(&mut self, buf: &mut [u8]);
+    fn rewind(&mut self);
 }
 
 /// Files under a directory of the kernel, through the client library.
@@ -119,32 +139,42 @@ impl Files for Kernel<'_> {
             .unwrap();
     }
 
-    fn stream(&self, name: &str, block: &[u8], total: usize) -> (Duration, Duration) {
+    fn open_seq(&self, name: &str) -> Box<dyn Seq + '_> {
         let path = format!("{}/{name}", self.1);
-        let c = self.0;
-        let fd = c
+        let fd = self
+            .0
             .open(path.as_bytes(), O_RDWR | O_CREAT | O_TRUNC, 0o644)
             .unwrap();
-        let t = Instant::now();
-        for _ in 0..total / block.len() {
-            c.write(fd, block).unwrap();
-        }
-        let w = t.elapsed();
-        c.lseek(fd, 0, SEEK_SET).unwrap();
-        let mut buf = vec![0u8; block.len()];
-        let t = Instant::now();
-        for _ in 0..total / block.len() {
-            assert_eq!(c.read(fd, &mut buf).unwrap(), block.len());
-        }
-        let r = t.elapsed();
-        c.close(fd).unwrap();
-        (w, r)
+        Box::new(KernelSeq(self.0, fd))
     }
 
     fn remove(&self, name: &str) {
         self.0
             .unlink(format!("{}/{name}", self.1).as_bytes())
             .unwrap();
+    }
+}
+
+/// A kernel file and its descriptor, closed when dropped.
+struct KernelSeq<'a>(&'a Client, i32);
+
+impl Seq for KernelSeq<'_> {
+    fn write(&mut self, block: &[u8]) {
+        assert_eq!(self.0.write(self.1, block).unwrap(), block.len());
+    }
+
+    fn read(&mut self, buf: &mut [u8]) {
+        assert_eq!(self.0.read(self.1, buf).unwrap(), buf.len());
+    }
+
+    fn rewind(&mut self) {
+        self.0.lseek(self.1, 0, SEEK_SET).unwrap();
+    }
+}
+
+impl Drop for KernelSeq<'_> {
+    fn drop(&mut self) {
+        self.0.close(self.1).unwrap();
     }
 }
 
@@ -161,26 +191,15 @@ impl Files for Host {
         std::fs::metadata(self.0.join(name)).unwrap();
     }
 
-    fn stream(&self, name: &str, block: &[u8], total: usize) -> (Duration, Duration) {
-        let mut f = std::fs::File::options()
+    fn open_seq(&self, name: &str) -> Box<dyn Seq + '_> {
+        let f = std::fs::File::options()
             .read(true)
             .write(true)
             .create(true)
             .truncate(true)
             .open(self.0.join(name))
             .unwrap();
-        let t = Instant::now();
-        for _ in 0..total / block.len() {
-            f.write_all(block).unwrap();
-        }
-        let w = t.elapsed();
-        f.seek(SeekFrom::Start(0)).unwrap();
-        let mut buf = vec![0u8; block.len()];
-        let t = Instant::now();
-        for _ in 0..total / block.len() {
-            f.read_exact(&mut buf).unwrap();
-        }
-        (w, t.elapsed())
+        Box::new(f)
     }
 
     fn remove(&self, name: &str) {
@@ -188,42 +207,63 @@ impl Files for Host {
     }
 }
 
-/// The four measurements of one run: create, stat, write, read.
-fn run(files: &dyn Files, round: usize) -> [Duration; 4] {
-    let data4k = vec![0x5au8; 4096];
-    let t = Instant::now();
-    for i in 0..FILES {
-        files.create(&format!("r{round}f{i}"), &data4k);
+impl Seq for std::fs::File {
+    fn write(&mut self, block: &[u8]) {
+        self.write_all(block).unwrap();
     }
-    let create = t.elapsed();
-    let t = Instant::now();
-    for i in 0..FILES {
-        files.stat(&format!("r{round}f{i}"));
+
+    fn read(&mut self, buf: &mut [u8]) {
+        self.read_exact(buf).unwrap();
     }
-    let stat = t.elapsed();
-    let block: Vec<u8> = (0..CALL).map(|i| (i % 253) as u8).collect();
-    let (write, read) = files.stream("seq", &block, SEQ_BYTES);
-    files.remove("seq");
-    [create, stat, write, read]
+
+    fn rewind(&mut self) {
+        self.seek(SeekFrom::Start(0)).unwrap();
+    }
 }
 
-/// The median of each measurement over [`RUNS`] runs; `between` runs
-/// after each run (to interleave other measurements with them).
-fn median_runs(files: &dyn Files, mut between: impl FnMut()) -> [Duration; 4] {
-    let runs: Vec<[Duration; 4]> = (0..RUNS)
-        .map(|r| {
-            let m = run(files, r);
-            between();
-            m
-        })
-        .collect();
+/// The four measurements of one run: create, stat, write, read. Each row
+/// runs in [`SLICES`] slices; after each slice, `between(row, ops)` runs
+/// (to measure the floor under the same conditions).
+fn run(files: &dyn Files, round: usize, between: &mut dyn FnMut(usize, usize)) -> [Duration; 4] {
+    let mut m = [Duration::ZERO; 4];
+    let mut timed = |row: usize, ops: usize, work: &mut dyn FnMut(usize)| {
+        for slice in 0..SLICES {
+            let t = Instant::now();
+            for i in slice * ops..(slice + 1) * ops {
+                work(i);
+            }
+            m[row] += t.elapsed();
+            between(row, ops);
+        }
+    };
+    let data4k = vec![0x5au8; 4096];
+    let per = FILES / SLICES;
+    timed(0, per, &mut |i| {
+        files.create(&format!("r{round}f{i}"), &data4k)
+    });
+    timed(1, per, &mut |i| files.stat(&format!("r{round}f{i}")));
+    let block: Vec<u8> = (0..CALL).map(|i| (i % 253) as u8).collect();
+    let calls = SEQ_BYTES / CALL / SLICES;
+    let mut seq = files.open_seq("seq");
+    timed(2, calls, &mut |_| seq.write(&block));
+    seq.rewind();
+    let mut buf = vec![0u8; CALL];
+    timed(3, calls, &mut |_| seq.read(&mut buf));
+    drop(seq);
+    files.remove("seq");
+    m
+}
+
+/// The median of each measurement over [`RUNS`] runs.
+fn median_runs(files: &dyn Files) -> [Duration; 4] {
+    let runs: Vec<[Duration; 4]> = (0..RUNS).map(|r| run(files, r, &mut |_, _| ())).collect();
     medians(&runs)
 }
 
-fn medians(runs: &[[Duration; 4]]) -> [Duration; 4] {
+fn medians<T: Copy + PartialOrd>(runs: &[[T; 4]]) -> [T; 4] {
     std::array::from_fn(|i| {
-        let mut v: Vec<Duration> = runs.iter().map(|r| r[i]).collect();
-        v.sort();
+        let mut v: Vec<T> = runs.iter().map(|r| r[i]).collect();
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
         v[v.len() / 2]
     })
 }
@@ -308,32 +348,38 @@ fn main() {
     .encode()
     .to_vec();
     c.mount(b"tmpfs", b"/mnt", 0, &mut args).unwrap();
-    // The floor of each row, measured after each run of the server.
+    // Each slice of a row is followed by the same number of operations
+    // on the raw ping-pong, so that both see the same machine.
+    let mut raw = Raw::connect(&raw_path);
+    let kernel = Kernel(&c, "/mnt".into());
+    let mut rump = Vec::new();
     let mut floors = Vec::new();
-    let rump = median_runs(&Kernel(&c, "/mnt".into()), || {
-        floors.push(ROWS.map(|r| {
-            r.trips
-                .iter()
-                .map(|&(up, down)| raw_rtt(&raw_path, up, down))
-                .sum::<Duration>()
-        }))
-    });
-    let floor = medians(&floors);
+    for r in 0..RUNS {
+        let mut floor = [Duration::ZERO; 4];
+        rump.push(run(&kernel, r, &mut |row, ops| {
+            floor[row] += raw.play(ROWS[row].trips, ops)
+        }));
+        floors.push(floor);
+    }
+    let ratios: Vec<[f64; 4]> = rump
+        .iter()
+        .zip(&floors)
+        .map(|(r, f)| std::array::from_fn(|i| r[i].as_secs_f64() / f[i].as_secs_f64()))
+        .collect();
+    let (rump, floor, ratio) = (medians(&rump), medians(&floors), medians(&ratios));
     let shm = tempfile::Builder::new()
         .prefix("rvb")
         .tempdir_in("/dev/shm");
     let shm_dir = shm.as_ref().map(|d| d.path().to_path_buf());
-    let host_shm = shm_dir
-        .as_ref()
-        .ok()
-        .map(|d| median_runs(&Host(d.clone()), || ()));
+    let host_shm = shm_dir.as_ref().ok().map(|d| median_runs(&Host(d.clone())));
     let disk = dir.path().join("host");
     std::fs::create_dir(&disk).unwrap();
-    let host_tmp = median_runs(&Host(disk), || ());
+    let host_tmp = median_runs(&Host(disk));
 
     println!(
         "tmpfs through rump_server (unix socket) beside the host's tmpfs (/dev/shm) and /tmp; \
-         floor: the same round trips on a raw unix-socket ping-pong; medians of {RUNS} runs"
+         floor: the same round trips on a raw unix-socket ping-pong, in {SLICES} slices alternating \
+         with the server's; medians of {RUNS} runs (the ratio is the median of each run's ratio)"
     );
     println!();
     println!("| operation | rump_server | per op | host tmpfs | host /tmp | round trips | protocol floor | ratio to floor |");
@@ -355,8 +401,8 @@ fn main() {
             host_shm.map_or("-".into(), |h| rate(h[i])),
             rate(host_tmp[i]),
             r.trips.len(),
-            floor[i].as_secs_f64() * 1e6,
-            per.as_secs_f64() / floor[i].as_secs_f64()
+            floor[i].as_secs_f64() * 1e6 / r.per as f64,
+            ratio[i]
         );
     }
 }

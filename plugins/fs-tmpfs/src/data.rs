@@ -11,6 +11,7 @@
 
 use crate::extent::{Extent, HUGE_PAGES, MAX_HEAP_PAGES};
 use crate::mem::PAGE_SIZE;
+use crate::supply::Supply;
 use std::collections::BTreeMap;
 
 /// The largest size a file may have (`off_t` is signed).
@@ -163,10 +164,12 @@ impl FileData {
 
     /// Writes `data` at `offset` (the caller checked that the end fits in
     /// [`MAX_FILE_SIZE`] and charged [`FileData::charge_for_write`] with
-    /// the same `huge`), extending the file if it ends past the current
-    /// size; the new bytes are written once. Returns the pages charged,
-    /// which is less than planned when the host had no huge mapping.
-    pub fn write(&mut self, offset: u64, data: &[u8], huge: bool) -> u64 {
+    /// huge extents allowed if it passes `huge`, where they come from),
+    /// extending the file if it ends past the current size; the new bytes
+    /// are written once. Returns the pages charged, which is less than
+    /// planned when the host had no huge mapping.
+    pub fn write(&mut self, offset: u64, data: &[u8], supply: Option<&Supply>) -> u64 {
+        let huge = supply.is_some();
         if data.is_empty() {
             return 0;
         }
@@ -196,10 +199,8 @@ impl FileData {
                     (start, e)
                 }
                 Step::New { n, huge } => {
-                    let mut e = huge
-                        .then(Extent::huge)
-                        .flatten()
-                        .unwrap_or_else(|| Extent::heap(n));
+                    let map = supply.filter(|_| huge).and_then(Supply::take);
+                    let mut e = map.map_or_else(|| Extent::heap(n), Extent::huge);
                     self.charged += e.charge_to_append(n) + e.charged();
                     append_pages(&mut e, page, n, offset, data);
                     (page, self.extents.entry(page).or_insert(e))
@@ -288,11 +289,17 @@ fn append_pages(e: &mut Extent, page: u64, n: u64, offset: u64, data: &[u8]) {
 mod tests {
     use super::*;
     use crate::extent::PAGE;
+    use crate::mem::testing::FakeMem;
+
+    /// A supply of huge extents that charges nothing that counts.
+    fn supply() -> Supply {
+        Supply::new(FakeMem::new(None))
+    }
 
     #[test]
     fn holes_read_as_zeros_and_reads_stop_at_eof() {
         let mut f = FileData::default();
-        f.write(10_000, b"hello", false);
+        f.write(10_000, b"hello", None);
         assert_eq!(f.size(), 10_005);
         assert_eq!(f.pages(), 1);
         let all = f.read(0, 20_000);
@@ -309,7 +316,7 @@ mod tests {
         let mut f = FileData::default();
         let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
         assert_eq!(f.charge_for_write(4000, data.len(), false), 4);
-        f.write(4000, &data, false);
+        f.write(4000, &data, None);
         assert_eq!(f.pages(), 4);
         assert_eq!(f.read(4000, 10_000), data);
         assert_eq!(f.charge_for_write(0, 20_000, false), 1);
@@ -320,7 +327,7 @@ mod tests {
     #[test]
     fn truncate_frees_pages_and_zeroes_the_tail() {
         let mut f = FileData::default();
-        f.write(0, &[0xaa; 3 * PAGE], false);
+        f.write(0, &[0xaa; 3 * PAGE], None);
         assert_eq!(f.truncate(5000), 1);
         assert_eq!(f.size(), 5000);
         assert_eq!(f.pages(), 2);
@@ -340,7 +347,7 @@ mod tests {
         let n = MAX_HEAP_PAGES + 3;
         for i in 0..n {
             assert_eq!(f.charge_for_write(i * PAGE_SIZE, PAGE, false), 1);
-            f.write(i * PAGE_SIZE, &block, false);
+            f.write(i * PAGE_SIZE, &block, None);
         }
         assert_eq!(f.pages(), n);
         assert_eq!(f.extents.len(), 2);
@@ -353,11 +360,11 @@ mod tests {
     #[test]
     fn writes_fill_holes_between_extents() {
         let mut f = FileData::default();
-        f.write(0, &[1; PAGE], false);
-        f.write(4 * PAGE_SIZE, &[5; PAGE], false);
+        f.write(0, &[1; PAGE], None);
+        f.write(4 * PAGE_SIZE, &[5; PAGE], None);
         assert_eq!(f.charge_for_write(0, 5 * PAGE, false), 3);
         // One write over the hole and both neighbours.
-        f.write(PAGE_SIZE / 2, &vec![9; 4 * PAGE], false);
+        f.write(PAGE_SIZE / 2, &vec![9; 4 * PAGE], None);
         assert_eq!(f.pages(), 5);
         let all = f.read(0, 5 * PAGE);
         assert!(all[..PAGE / 2].iter().all(|&b| b == 1));
@@ -375,7 +382,7 @@ mod tests {
     fn large_sparse_offsets() {
         let mut f = FileData::default();
         let off = 1u64 << 40;
-        f.write(off, b"far away", false);
+        f.write(off, b"far away", None);
         assert_eq!(f.size(), off + 8);
         assert_eq!(f.pages(), 1);
         assert_eq!(f.read(off - 4, 12), b"\0\0\0\0far away");
@@ -391,12 +398,13 @@ mod tests {
     /// Writes `total` bytes front to back in 64 KiB calls, charging as a
     /// node does; returns the file and what was charged.
     fn stream(total: usize, huge: bool) -> (FileData, u64) {
+        let supply = supply();
         let mut f = FileData::default();
         let block: Vec<u8> = (0..64 << 10).map(|i| (i % 251) as u8).collect();
         let mut charged = 0;
         for at in (0..total).step_by(block.len()) {
             let plan = f.charge_for_write(at as u64, block.len(), huge);
-            let done = f.write(at as u64, &block, huge);
+            let done = f.write(at as u64, &block, huge.then_some(&supply));
             assert_eq!(done, plan, "a write charges what was planned");
             charged += done;
         }
@@ -447,7 +455,7 @@ mod tests {
         let mut f = FileData::default();
         let off = 1u64 << 30; // a 2 MiB boundary, after a hole
         assert_eq!(f.charge_for_write(off, PAGE, true), 1);
-        assert_eq!(f.write(off, &[1; PAGE], true), 1);
+        assert_eq!(f.write(off, &[1; PAGE], Some(&supply())), 1);
         assert!(f.extents.values().all(|e| !e.is_huge()));
     }
 
@@ -460,6 +468,7 @@ mod tests {
             seed ^= seed << 17;
             seed % n
         };
+        let supply = supply();
         for round in 0..8 {
             let mut f = FileData::default();
             let mut model: Vec<u8> = Vec::new();
@@ -474,7 +483,7 @@ mod tests {
                 let byte = (round * 60 + i) as u8 | 1;
                 let huge = rnd(4) != 0;
                 let plan = f.charge_for_write(at, len, huge);
-                assert_eq!(f.write(at, &vec![byte; len], huge), plan);
+                assert_eq!(f.write(at, &vec![byte; len], huge.then_some(&supply)), plan);
                 let end = at as usize + len;
                 if model.len() < end {
                     model.resize(end, 0);

@@ -9,7 +9,7 @@
 //! as one byte is written), so a file's charge may run ahead of its
 //! written pages by less than 2 MiB.
 
-use memmap2::{Advice, MmapMut};
+use memmap2::MmapMut;
 
 /// Bytes in a page.
 pub const PAGE: usize = 4096;
@@ -20,7 +20,8 @@ pub const MAX_HEAP_PAGES: u64 = 256;
 /// The pages of a huge extent (2 MiB, the host's huge page on amd64).
 pub const HUGE_PAGES: u64 = 512;
 
-const HUGE_BYTES: usize = HUGE_PAGES as usize * PAGE;
+/// The bytes of a huge extent.
+pub const HUGE_BYTES: usize = HUGE_PAGES as usize * PAGE;
 
 /// Pages `start..start + n` of a file.
 pub enum Extent {
@@ -34,12 +35,10 @@ impl Extent {
         Extent::Heap(Vec::with_capacity(pages as usize * PAGE))
     }
 
-    /// An empty huge extent, or None when the host has no mapping to give.
-    pub fn huge() -> Option<Extent> {
-        let map = MmapMut::map_anon(HUGE_BYTES).ok()?;
-        // Only a hint: without huge pages the mapping works page by page.
-        let _ = map.advise(Advice::HugePage);
-        Some(Extent::Huge { map, len: 0 })
+    /// An empty huge extent in `map`, a mapping of [`HUGE_BYTES`].
+    pub fn huge(map: MmapMut) -> Extent {
+        debug_assert_eq!(map.len(), HUGE_BYTES);
+        Extent::Huge { map, len: 0 }
     }
 
     pub fn is_huge(&self) -> bool {
@@ -152,7 +151,7 @@ mod tests {
 
     #[test]
     fn huge_extents_are_charged_whole() {
-        let mut e = Extent::huge().expect("an anonymous mapping");
+        let mut e = Extent::huge(crate::supply::fresh().expect("an anonymous mapping"));
         assert!(e.is_huge());
         assert_eq!(
             (e.pages(), e.charged(), e.room()),

@@ -12,6 +12,7 @@
 //! | [`mem`] | charging every byte kept to the kernel and to the mount's limits |
 //! | [`data`] | a regular file's bytes: sparse 4 KiB pages |
 //! | [`extent`] | a run of a file's pages: heap buffer or huge mapping |
+//! | [`supply`] | huge extents faulted in ahead of a big file's writer |
 //! | [`dir`] | a directory's entries and its readdir cookies |
 //! | [`node`] | a node's attributes, and the operations on one node |
 //! | [`fs`] | a mount's tree: lookup, create, link, remove, rmdir, readdir |
@@ -29,6 +30,7 @@ pub mod mem;
 pub mod mount;
 pub mod node;
 pub mod rename;
+pub mod supply;
 pub mod vnode;
 
 use rump_plugin_api::{export_plugin, Component, ComponentClass};

@@ -16,6 +16,7 @@
 //! accounting goes through [`MemSink`] so that tests can stand in for the
 //! kernel.
 
+use crate::supply::Supply;
 use parking_lot::Mutex;
 use rump_plugin_api::{Errno, KResult};
 use std::sync::Arc;
@@ -88,15 +89,18 @@ struct State {
     dead: bool,
 }
 
-/// One mount's account with the kernel.
+/// One mount's account with the kernel, and the supply of huge extents
+/// that its files' pages come from.
 pub struct Accountant {
     sink: Arc<dyn MemSink>,
     st: Mutex<State>,
+    supply: Supply,
 }
 
 impl Accountant {
     pub fn new(sink: Arc<dyn MemSink>, limits: Limits) -> Arc<Accountant> {
         Arc::new(Accountant {
+            supply: Supply::new(sink.clone()),
             sink,
             st: Mutex::new(State {
                 bytes: 0,
@@ -143,6 +147,11 @@ impl Accountant {
         }
     }
 
+    /// Where the mount's huge extents come from.
+    pub fn supply(&self) -> &Supply {
+        &self.supply
+    }
+
     /// Charges `bytes`, or fails with ENOSPC and charges nothing.
     pub fn reserve(&self, bytes: u64) -> KResult<()> {
         self.reserve_inner(bytes, 0)
@@ -166,6 +175,7 @@ impl Accountant {
     /// Returns everything (unmount); later releases are no-ops and later
     /// reservations fail.
     pub fn release_all(&self) {
+        self.supply.stop();
         let mut st = self.st.lock();
         if st.dead {
             return;
