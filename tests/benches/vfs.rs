@@ -91,8 +91,9 @@ const COPY_HDR: usize = 24;
 const PATH: usize = 16;
 
 /// One round trip: bytes up, bytes down, and which way the ping-pong
-/// server copies the data the way a file system must (see the pingpong
-/// helper): a write's data into memory, a read's out of it.
+/// server copies the data as a file system must (see the pingpong
+/// helper): a write's data into new memory, a read's out of what was
+/// written.
 type Trip = (usize, usize, u64);
 const NO_COPY: u64 = 0;
 const COPY_IN: u64 = 1;
