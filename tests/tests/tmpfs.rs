@@ -278,3 +278,32 @@ fn large_unaligned_writes_from_several_threads_read_back_whole() {
     assert_eq!(st.size, len as i64 + 5);
     assert_eq!(st.blocks as usize * 512, (len + 5).div_ceil(4096) * 4096);
 }
+
+#[test]
+fn the_module_unloads_right_after_a_big_file_is_written() {
+    // A big file starts the worker that faults extents in ahead of its
+    // writer; the unmount stops it, so the module's code can go.
+    let scratch = Scratch::new();
+    let mut cmd = server_cmd("rump_server");
+    cmd.env("RUMP_PLUGIN_DIR", artifacts());
+    let vfs = plugin("rumpvfs");
+    let srv = Server::start_cmd(cmd, &["-l", vfs.to_str().unwrap()], &scratch.url("sock"));
+    let c = srv.client();
+    let block = vec![5u8; 1 << 20];
+    for round in 0..3 {
+        c.modload(b"tmpfs", 0).unwrap();
+        mount_tmpfs(&c, b"/m", 0, 0);
+        let fd = c.open(b"/m/big", O_RDWR | O_CREAT, 0o644).unwrap();
+        for _ in 0..6 {
+            assert_eq!(c.write(fd, &block).unwrap(), block.len());
+        }
+        let mut back = vec![0u8; 1 << 20];
+        assert_eq!(c.pread(fd, &mut back, 5 << 20).unwrap(), back.len());
+        assert_eq!(back, block);
+        c.close(fd).unwrap();
+        c.unmount(b"/m", 0).unwrap();
+        c.modunload(b"tmpfs").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        assert!(c.getpid().is_ok(), "round {round}: the server lives on");
+    }
+}
