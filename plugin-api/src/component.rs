@@ -3,6 +3,7 @@
 use crate::ffi::{ComponentEntry, ComponentEntry_TO};
 use crate::guard;
 use crate::kernel::{Kernel, KernelObj};
+use crate::vfs::FsType;
 use abi_stable::{
     sabi_trait::TD_Opaque,
     std_types::{RBox, RResult, RString, RVec},
@@ -59,6 +60,10 @@ pub struct ComponentDesc {
     pub entry: ComponentEntry_TO<'static, RBox<()>>,
 }
 
+/// The versions of the VFS faction that file systems of this API work
+/// with.
+pub const VFS_REQUIREMENT: &str = "^0.1";
+
 type InitFn = Box<dyn Fn(&Kernel) -> Result<(), String> + Send + Sync>;
 type FiniFn = Box<dyn Fn() -> Result<(), String> + Send + Sync>;
 
@@ -97,6 +102,27 @@ impl Component {
             init: Box::new(|_| Ok(())),
             fini: Box::new(|| Ok(())),
         }
+    }
+
+    /// A file system component: class [`ComponentClass::Fs`], needing
+    /// the VFS faction (`rumpvfs`), registering the type `make` returns
+    /// when the kernel activates it.
+    ///
+    pub fn file_system<T: FsType>(
+        name: &str,
+        version: &str,
+        description: &str,
+        make: impl Fn() -> T + Send + Sync + 'static,
+    ) -> Self {
+        let what = format!("registering {name}");
+        Component::new(name, version, ComponentClass::Fs)
+            .description(description)
+            .requires("rumpvfs", VFS_REQUIREMENT)
+            .on_init(move |kernel| {
+                kernel
+                    .register_fs_type(make())
+                    .map_err(|e| format!("{what}: {e}"))
+            })
     }
 
     /// The component's name.
@@ -188,5 +214,40 @@ impl ComponentEntry for Entry {
         guard::guard_msg(&format!("{}: fini", self.name), &kernel, || (self.fini)())
             .map_err(RString::from)
             .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vfs::{MountArgs, MountEnv, MountObj};
+    use crate::{Errno, KResult};
+
+    struct NoFs;
+
+    impl FsType for NoFs {
+        fn name(&self) -> &str {
+            "nofs"
+        }
+
+        fn args_len(&self) -> usize {
+            0
+        }
+
+        fn mount(&self, _: MountArgs<'_, '_>, _: &mut MountEnv<'_>) -> KResult<MountObj> {
+            Err(Errno::EOPNOTSUPP)
+        }
+    }
+
+    #[test]
+    fn a_file_system_component_needs_the_vfs() {
+        let d = Component::file_system("nofs", "1.2.3", "nothing", || NoFs).into_desc();
+        assert_eq!(d.name.as_str(), "nofs");
+        assert_eq!(d.version.as_str(), "1.2.3");
+        assert_eq!(d.description.as_str(), "nothing");
+        assert_eq!(d.class, ComponentClass::Fs);
+        assert_eq!(d.requires.len(), 1);
+        assert_eq!(d.requires[0].name.as_str(), "rumpvfs");
+        assert_eq!(d.requires[0].version.as_str(), VFS_REQUIREMENT);
     }
 }

@@ -62,7 +62,7 @@ fn components() -> Vec<Component> {
     vec![
         Component::new("disk", env!("CARGO_PKG_VERSION"), ComponentClass::Dev)
             .description("disk partitions: NetBSD disklabel, MBR and GPT as block devices")
-            .requires("rumpvfs", "^0.1")
+            .requires("rumpvfs", rump_plugin_api::component::VFS_REQUIREMENT)
             .on_init(|kernel| {
                 kernel
                     .register_disk_scanner(Scanner {

@@ -54,19 +54,15 @@ pub mod walk;
 #[cfg(test)]
 mod tests;
 
-use rump_plugin_api::{export_plugin, Component, ComponentClass};
+use rump_plugin_api::{export_plugin, Component};
 
 fn components() -> Vec<Component> {
-    vec![
-        Component::new("cd9660", env!("CARGO_PKG_VERSION"), ComponentClass::Fs)
-            .description("cd9660: ISO 9660 images, read-only, with Rock Ridge and Joliet")
-            .requires("rumpvfs", "^0.1")
-            .on_init(|kernel| {
-                kernel
-                    .register_fs_type(mount::Cd9660Type)
-                    .map_err(|e| format!("registering cd9660: {e}"))
-            }),
-    ]
+    vec![Component::file_system(
+        "cd9660",
+        env!("CARGO_PKG_VERSION"),
+        "cd9660: ISO 9660 images, read-only, with Rock Ridge and Joliet",
+        || mount::Cd9660Type,
+    )]
 }
 
 export_plugin!(components);

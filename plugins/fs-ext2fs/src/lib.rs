@@ -62,34 +62,15 @@ pub mod syncer;
 pub mod vnode;
 pub mod xattr;
 
-use rump_plugin_api::{export_plugin, Component, ComponentClass};
+use rump_plugin_api::{export_plugin, Component};
 
 fn components() -> Vec<Component> {
-    vec![
-        Component::new("ext2fs", env!("CARGO_PKG_VERSION"), ComponentClass::Fs)
-            .description("ext2fs: the second extended file system")
-            .requires("rumpvfs", "^0.1")
-            .on_init(|kernel| {
-                kernel
-                    .register_fs_type(mount::Ext2fsType::new())
-                    .map_err(|e| format!("registering ext2fs: {e}"))
-            }),
-    ]
+    vec![Component::file_system(
+        "ext2fs",
+        env!("CARGO_PKG_VERSION"),
+        "ext2fs: the second extended file system",
+        mount::Ext2fsType::new,
+    )]
 }
 
 export_plugin!(components);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_fs_component() {
-        let c = components();
-        assert_eq!(c.len(), 1);
-        let d = c.into_iter().next().map(Component::into_desc).unwrap();
-        assert_eq!(d.name.as_str(), "ext2fs");
-        assert_eq!(d.class, ComponentClass::Fs);
-        assert_eq!(d.requires[0].name.as_str(), "rumpvfs");
-    }
-}

@@ -39,34 +39,15 @@ pub mod mount;
 pub mod superblock;
 pub mod vnode;
 
-use rump_plugin_api::{export_plugin, Component, ComponentClass};
+use rump_plugin_api::{export_plugin, Component};
 
 fn components() -> Vec<Component> {
-    vec![
-        Component::new("ffs", env!("CARGO_PKG_VERSION"), ComponentClass::Fs)
-            .description("FFS: NetBSD's Berkeley Fast File System, UFS1 and UFS2")
-            .requires("rumpvfs", "^0.1")
-            .on_init(|kernel| {
-                kernel
-                    .register_fs_type(mount::FfsType)
-                    .map_err(|e| format!("registering ffs: {e}"))
-            }),
-    ]
+    vec![Component::file_system(
+        "ffs",
+        env!("CARGO_PKG_VERSION"),
+        "FFS: NetBSD's Berkeley Fast File System, UFS1 and UFS2",
+        || mount::FfsType,
+    )]
 }
 
 export_plugin!(components);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_fs_component() {
-        let c = components();
-        assert_eq!(c.len(), 1);
-        let d = c.into_iter().next().map(Component::into_desc).unwrap();
-        assert_eq!(d.name.as_str(), "ffs");
-        assert_eq!(d.class, ComponentClass::Fs);
-        assert_eq!(d.requires[0].name.as_str(), "rumpvfs");
-    }
-}

@@ -41,34 +41,15 @@ pub mod rename;
 pub mod time;
 pub mod vnode;
 
-use rump_plugin_api::{export_plugin, Component, ComponentClass};
+use rump_plugin_api::{export_plugin, Component};
 
 fn components() -> Vec<Component> {
-    vec![
-        Component::new("msdos", env!("CARGO_PKG_VERSION"), ComponentClass::Fs)
-            .description("msdosfs: FAT12, FAT16 and FAT32 with long names")
-            .requires("rumpvfs", "^0.1")
-            .on_init(|kernel| {
-                kernel
-                    .register_fs_type(mount::MsdosType)
-                    .map_err(|e| format!("registering msdos: {e}"))
-            }),
-    ]
+    vec![Component::file_system(
+        "msdos",
+        env!("CARGO_PKG_VERSION"),
+        "msdosfs: FAT12, FAT16 and FAT32 with long names",
+        || mount::MsdosType,
+    )]
 }
 
 export_plugin!(components);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_fs_component() {
-        let c = components();
-        assert_eq!(c.len(), 1);
-        let d = c.into_iter().next().map(Component::into_desc).unwrap();
-        assert_eq!(d.name.as_str(), "msdos");
-        assert_eq!(d.class, ComponentClass::Fs);
-        assert_eq!(d.requires[0].name.as_str(), "rumpvfs");
-    }
-}

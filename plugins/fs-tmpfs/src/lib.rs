@@ -33,36 +33,15 @@ pub mod rename;
 pub mod supply;
 pub mod vnode;
 
-use rump_plugin_api::{export_plugin, Component, ComponentClass};
+use rump_plugin_api::{export_plugin, Component};
 
 fn components() -> Vec<Component> {
-    vec![
-        Component::new("tmpfs", env!("CARGO_PKG_VERSION"), ComponentClass::Fs)
-            .description("tmpfs: a file system in memory")
-            .requires("rumpvfs", "^0.1")
-            .on_init(|kernel| {
-                kernel
-                    .register_fs_type(mount::TmpfsType::new())
-                    .map_err(|e| format!("registering tmpfs: {e}"))
-            }),
-    ]
+    vec![Component::file_system(
+        "tmpfs",
+        env!("CARGO_PKG_VERSION"),
+        "tmpfs: a file system in memory",
+        mount::TmpfsType::new,
+    )]
 }
 
 export_plugin!(components);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_fs_component() {
-        let c = components();
-        assert_eq!(c.len(), 1);
-        let d = c.into_iter().next().map(Component::into_desc).unwrap();
-        assert_eq!(d.name.as_str(), "tmpfs");
-        assert_eq!(d.class, ComponentClass::Fs);
-        assert_eq!(d.version.as_str(), env!("CARGO_PKG_VERSION"));
-        assert_eq!(d.requires[0].name.as_str(), "rumpvfs");
-        assert_eq!(d.requires[0].version.as_str(), "^0.1");
-    }
-}
