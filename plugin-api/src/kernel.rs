@@ -56,6 +56,24 @@ pub fn try_kernel() -> Option<&'static Kernel> {
     KERNEL.get()
 }
 
+/// Logs `message` in the kernel log, once a component of this library
+/// was initialised (before that, as in unit tests, nowhere).
+pub fn log(level: LogLevel, message: &str) {
+    if let Some(k) = try_kernel() {
+        k.log(level, message);
+    }
+}
+
+/// [`log`] at level warn.
+pub fn warn(message: &str) {
+    log(LogLevel::Warn, message);
+}
+
+/// [`log`] at level info.
+pub fn info(message: &str) {
+    log(LogLevel::Info, message);
+}
+
 /// The kernel handle of this library.
 ///
 /// # Panics

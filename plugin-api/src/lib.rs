@@ -27,6 +27,7 @@ pub mod file;
 pub mod guard;
 pub mod kernel;
 pub mod lwp;
+pub mod mem;
 pub mod pipe;
 pub mod root;
 pub mod syscall;

@@ -12,8 +12,6 @@
 //! A charge the kernel refuses fails with ENOMEM. Outside a kernel (unit
 //! tests) nothing is charged.
 
-use rump_plugin_api::{Errno, KResult};
-
 /// What a mount's own state costs.
 pub const MOUNT_COST: u64 = 512;
 /// What one loaded node costs, besides its extents and link target.
@@ -21,30 +19,4 @@ pub const NODE_COST: u64 = 256;
 /// What one extent of a file costs.
 pub const EXTENT_COST: u64 = 32;
 
-/// Bytes charged to the kernel, returned when this is dropped.
-#[derive(Debug)]
-pub struct Charge {
-    bytes: u64,
-}
-
-impl Charge {
-    /// Charges `bytes`, or fails with ENOMEM.
-    pub fn new(bytes: u64) -> KResult<Charge> {
-        if let Some(k) = rump_plugin_api::kernel::try_kernel() {
-            k.mem_reserve(bytes).map_err(|_| Errno::ENOMEM)?;
-        }
-        Ok(Charge { bytes })
-    }
-
-    pub fn bytes(&self) -> u64 {
-        self.bytes
-    }
-}
-
-impl Drop for Charge {
-    fn drop(&mut self) {
-        if let Some(k) = rump_plugin_api::kernel::try_kernel() {
-            k.mem_release(self.bytes);
-        }
-    }
-}
+pub use rump_plugin_api::mem::Charge;

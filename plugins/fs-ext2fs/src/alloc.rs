@@ -16,8 +16,8 @@ use crate::bitmap;
 use crate::fs::Fs;
 use crate::group::GroupDesc;
 use crate::le::{set_u32, u16_at, u32_at};
-use crate::log;
 use crate::superblock::off;
+use rump_plugin_api::kernel;
 use rump_plugin_api::{Errno, KResult};
 
 /// The allocator's state: the superblock's bytes and the group
@@ -156,7 +156,7 @@ impl Fs {
     pub fn free_block(&self, b: u64) -> KResult<()> {
         let geo = &self.geo;
         if !geo.valid_block(b) {
-            log::warn(&format!("ext2fs: {}: freeing bad block {b}", self.source));
+            kernel::warn(&format!("ext2fs: {}: freeing bad block {b}", self.source));
             return Ok(());
         }
         // Drop any cached copy while the block is still ours.
@@ -172,7 +172,7 @@ impl Fs {
             a.free_blocks = (a.free_blocks + 1).min(geo.blocks_count);
             a.dirty = true;
         } else {
-            log::warn(&format!("ext2fs: {}: freeing free block {b}", self.source));
+            kernel::warn(&format!("ext2fs: {}: freeing free block {b}", self.source));
         }
         Ok(())
     }
@@ -265,7 +265,7 @@ impl Fs {
             a.free_inodes = (a.free_inodes + 1).min(u64::from(geo.inodes_count));
             a.dirty = true;
         } else {
-            log::warn(&format!(
+            kernel::warn(&format!(
                 "ext2fs: {}: freeing free inode {ino}",
                 self.source
             ));

@@ -28,11 +28,11 @@ use crate::features::{Verdict, RO_COMPAT_HUGE_FILE};
 use crate::group::{decode_table, BG_BLOCK_UNINIT, BG_INODE_UNINIT};
 use crate::inode::Inode;
 use crate::le::{set_u16, set_u32, u16_at};
-use crate::log;
 use crate::mem::{Charge, MemSink, INODE_OVERHEAD};
 use crate::superblock::{off, Geometry, SB_OFFSET, SB_SIZE, STATE_CLEAN, STATE_ERRORS};
 use parking_lot::{Mutex, RwLock};
 use rump_plugin_api::abi::stat::Timespec;
+use rump_plugin_api::kernel;
 use rump_plugin_api::vfs::FsStats;
 use rump_plugin_api::{Errno, KResult};
 use std::collections::{HashMap, HashSet};
@@ -85,7 +85,7 @@ impl Fs {
     pub fn mount(req: MountRequest<'_>) -> KResult<Arc<Fs>> {
         let src = req.source.clone();
         let refuse = |why: &str, e: Errno| {
-            log::warn(&format!("ext2fs: {src}: {why}"));
+            kernel::warn(&format!("ext2fs: {src}: {why}"));
             e
         };
         let size = req.disk.size();
@@ -110,7 +110,7 @@ impl Fs {
                     Errno::EROFS,
                 ))
             }
-            Verdict::ReadOnly(names) => log::warn(&format!(
+            Verdict::ReadOnly(names) => kernel::warn(&format!(
                 "ext2fs: {src}: read-only for features only readable: {}",
                 names.join(", ")
             )),
@@ -172,7 +172,7 @@ impl Fs {
             set_u16(&mut a.sb, off::STATE, 0);
         } else {
             set_u16(&mut a.sb, off::STATE, STATE_ERRORS);
-            log::warn(&format!(
+            kernel::warn(&format!(
                 "ext2fs: {}: file system not clean; please fsck(8)",
                 self.source
             ));
@@ -355,7 +355,7 @@ impl Fs {
             }
             self.orphans.lock().remove(&ino);
             if let Err(e) = self.free_inode_now(ino) {
-                log::warn(&format!(
+                kernel::warn(&format!(
                     "ext2fs: {}: freeing inode {ino}: {e}",
                     self.source
                 ));
@@ -456,7 +456,7 @@ impl Fs {
             return Ok(());
         }
         if let Verdict::ReadOnly(names) = &self.geo.verdict {
-            log::warn(&format!(
+            kernel::warn(&format!(
                 "ext2fs: {}: features only readable: {}",
                 self.source,
                 names.join(", ")

@@ -52,7 +52,6 @@ pub mod group;
 mod image_tests;
 pub mod inode;
 pub mod le;
-mod log;
 pub mod mem;
 pub mod mount;
 pub mod namespace;

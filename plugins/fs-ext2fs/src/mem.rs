@@ -11,33 +11,7 @@ pub const INODE_OVERHEAD: u64 = 192;
 /// What one cached block costs besides its bytes.
 pub const BLOCK_OVERHEAD: u64 = 64;
 
-/// Where charges go.
-pub trait MemSink: Send + Sync {
-    /// Charges `bytes`; an error when the kernel has no more.
-    fn reserve(&self, bytes: u64) -> KResult<()>;
-
-    /// Returns `bytes` charged earlier.
-    fn release(&self, bytes: u64);
-}
-
-/// The kernel's accountant, through this library's kernel handle (no
-/// charge at all before the component is initialised, as in tests).
-pub struct KernelMem;
-
-impl MemSink for KernelMem {
-    fn reserve(&self, bytes: u64) -> KResult<()> {
-        match rump_plugin_api::kernel::try_kernel() {
-            Some(k) => k.mem_reserve(bytes),
-            None => Ok(()),
-        }
-    }
-
-    fn release(&self, bytes: u64) {
-        if let Some(k) = rump_plugin_api::kernel::try_kernel() {
-            k.mem_release(bytes);
-        }
-    }
-}
+pub use rump_plugin_api::mem::{KernelMem, MemSink};
 
 /// Bytes charged to a sink, returned when dropped.
 pub struct Charge {

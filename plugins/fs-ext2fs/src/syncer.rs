@@ -5,8 +5,8 @@
 //! (the library may be unloaded right after).
 
 use crate::fs::Fs;
-use crate::log;
 use parking_lot::{Condvar, Mutex};
+use rump_plugin_api::kernel;
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -54,14 +54,14 @@ pub fn start(fs: &Arc<Fs>, interval: Duration) -> Option<Syncer> {
             }
             if fs.is_dirty() {
                 if let Err(e) = fs.sync(false) {
-                    log::warn(&format!("ext2fs: {}: sync: {e}", fs.source));
+                    kernel::warn(&format!("ext2fs: {}: sync: {e}", fs.source));
                 }
             }
         });
     match spawned {
         Ok(thread) => Some(Syncer { stop, thread }),
         Err(e) => {
-            log::warn(&format!("ext2fs: {}: no syncer: {e}", fs.source));
+            kernel::warn(&format!("ext2fs: {}: no syncer: {e}", fs.source));
             None
         }
     }

@@ -6,7 +6,7 @@
 use crate::dinode::Dinode;
 use crate::fs::Fs;
 use crate::le::{set_u32, u32_at};
-use crate::log;
+use rump_plugin_api::kernel;
 use rump_plugin_api::KResult;
 
 /// The magic number at the start of an attribute block.
@@ -23,7 +23,7 @@ pub fn release(fs: &Fs, d: &mut Dinode) -> KResult<()> {
     let per_block = u64::from(fs.geo.bsize / 512);
     d.set_sectors(d.blocks_raw().saturating_sub(per_block));
     if !fs.geo.valid_block(b) {
-        log::warn(&format!("ext2fs: {}: bad attribute block {b}", fs.source));
+        kernel::warn(&format!("ext2fs: {}: bad attribute block {b}", fs.source));
         return Ok(());
     }
     let last = fs.cache.modify(b, |blk| {
@@ -42,7 +42,7 @@ pub fn release(fs: &Fs, d: &mut Dinode) -> KResult<()> {
         Some(true) => fs.free_block(b),
         Some(false) => Ok(()),
         None => {
-            log::warn(&format!("ext2fs: {}: bad attribute block {b}", fs.source));
+            kernel::warn(&format!("ext2fs: {}: bad attribute block {b}", fs.source));
             Ok(())
         }
     }

@@ -13,8 +13,9 @@
 
 use crate::cg::Cg;
 use crate::disk::Disk;
-use crate::mem::{log_warn, Mem};
+use crate::mem::Mem;
 use crate::superblock::{Csum, Superblock, NDADDR};
+use rump_plugin_api::kernel;
 use rump_plugin_api::{Errno, KResult};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -124,7 +125,7 @@ impl Alloc {
             }
             let raw = disk.read(self.sb.fsb_bytes(self.sb.cgtod(c)), self.sb.cgsize as usize)?;
             let cg = Cg::parse(&self.sb, c, raw).map_err(|why| {
-                log_warn(&format!("ffs: {why}"));
+                kernel::warn(&format!("ffs: {why}"));
                 Errno::EIO
             })?;
             self.mem.reserve(u64::from(self.sb.cgsize))?;
@@ -283,7 +284,7 @@ impl Alloc {
     /// Frees `n` fragments at `at`.
     pub fn free(&mut self, disk: &Disk, at: u64, n: u64) -> KResult<()> {
         if !self.sb.data_range_ok(at, n) {
-            log_warn(&format!("ffs: freeing bad block {at} ({n} fragments)"));
+            kernel::warn(&format!("ffs: freeing bad block {at} ({n} fragments)"));
             return Err(Errno::EIO);
         }
         let c = self.sb.dtog(at);
@@ -291,7 +292,7 @@ impl Alloc {
         if self.with_cg(disk, c, |cg| cg.set_frags(rel, n, true))? {
             Ok(())
         } else {
-            log_warn(&format!("ffs: freeing free fragment {at} ({n} fragments)"));
+            kernel::warn(&format!("ffs: freeing free fragment {at} ({n} fragments)"));
             Err(Errno::EIO)
         }
     }
@@ -395,7 +396,7 @@ impl Alloc {
         let c = self.sb.ino_to_cg(ino);
         let i = ino % self.sb.ipg;
         if c >= self.sb.ncg || !self.with_cg(disk, c, |cg| cg.set_inode(i, false, dir))? {
-            log_warn(&format!("ffs: freeing free inode {ino}"));
+            kernel::warn(&format!("ffs: freeing free inode {ino}"));
             return Err(Errno::EIO);
         }
         Ok(())

@@ -5,9 +5,9 @@
 
 use crate::alloc::Alloc;
 use crate::disk::Disk;
-use crate::mem::log_warn;
 use crate::superblock::Superblock;
 use parking_lot::Mutex;
+use rump_plugin_api::kernel;
 use rump_plugin_api::{Errno, KResult};
 
 pub struct Core {
@@ -23,7 +23,7 @@ impl Core {
         if self.geo.data_range_ok(at, n) {
             Ok(())
         } else {
-            log_warn(&format!("ffs: bad block pointer {at} ({n} fragments)"));
+            kernel::warn(&format!("ffs: bad block pointer {at} ({n} fragments)"));
             Err(Errno::EIO)
         }
     }

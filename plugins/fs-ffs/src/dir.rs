@@ -12,8 +12,8 @@ use crate::core::Core;
 use crate::file;
 use crate::inode::Dinode;
 use crate::le::*;
-use crate::mem::log_warn;
 use crate::superblock::DIRBLKSIZ;
+use rump_plugin_api::kernel;
 use rump_plugin_api::{Errno, KResult};
 
 /// The space a record with a name of `namlen` bytes needs.
@@ -50,7 +50,7 @@ pub fn parse_chunk(b: &[u8], base: u64, max_ino: u64) -> KResult<Vec<Entry>> {
                     || b[off + 8..off + 8 + namlen].contains(&0)
                     || b[off + 8..off + 8 + namlen].contains(&b'/')));
         if bad {
-            log_warn(&format!(
+            kernel::warn(&format!(
                 "ffs: bad directory entry at offset {}",
                 base + off as u64
             ));
@@ -112,7 +112,7 @@ pub fn scan<T>(
     while lbn * bsz < len {
         let at = blocks.lookup(d, lbn)?;
         if at == 0 {
-            log_warn("ffs: hole in a directory");
+            kernel::warn("ffs: hole in a directory");
             return Err(Errno::EIO);
         }
         let have = core.geo.blksize(d.size, lbn).min(len - lbn * bsz);

@@ -18,10 +18,11 @@ use crate::core::Core;
 use crate::dir::{self, Entry};
 use crate::file;
 use crate::inode::{Dinode, IFDIR, IFLNK, IFMT};
-use crate::mem::{log_warn, Mem, INODE_COST};
+use crate::mem::{Mem, INODE_COST};
 use crate::superblock::{Superblock, FS_ISCLEAN, FS_WASCLEAN, ROOTINO};
 use parking_lot::{Mutex, RwLock};
 use rump_plugin_api::abi::stat::{Stat, Timespec};
+use rump_plugin_api::kernel;
 use rump_plugin_api::vfs::{DirEntry, FsStats, SetAttr, VType};
 use rump_plugin_api::{Errno, KResult};
 use std::collections::HashMap;
@@ -189,7 +190,7 @@ impl Fs {
         }
         let d = self.read_dinode(ino)?;
         if d.mode == 0 || VType::from_mode(u32::from(d.mode)) == VType::Non {
-            log_warn(&format!(
+            kernel::warn(&format!(
                 "ffs: inode {ino} is not in use (mode {:o})",
                 d.mode
             ));
@@ -197,7 +198,7 @@ impl Fs {
         }
         let fs_bytes = self.core.geo.fsb_bytes(self.core.geo.size);
         if d.is_dir() && (d.size < crate::superblock::DIRBLKSIZ || d.size > fs_bytes) {
-            log_warn(&format!(
+            kernel::warn(&format!(
                 "ffs: directory inode {ino} has a bad size {}",
                 d.size
             ));
@@ -232,7 +233,7 @@ impl Fs {
                 continue;
             }
             if let Err(e) = self.free_inode(ino, &mut d) {
-                log_warn(&format!("ffs: freeing inode {ino}: {e}"));
+                kernel::warn(&format!("ffs: freeing inode {ino}: {e}"));
             }
         }
     }
@@ -482,7 +483,7 @@ impl Fs {
         };
         let old = self.read_dinode(ino)?;
         if old.mode != 0 {
-            log_warn(&format!(
+            kernel::warn(&format!(
                 "ffs: allocated inode {ino} is in use (mode {:o})",
                 old.mode
             ));
@@ -717,7 +718,7 @@ impl Fs {
             Self::check_dir_writable(&pd)?;
             let e = dir::lookup(&self.core, &pd, name)?.ok_or(Errno::ENOENT)?;
             if e.ino == dir.ino {
-                log_warn(&format!(
+                kernel::warn(&format!(
                     "ffs: directory {} lists itself as {:?}",
                     dir.ino,
                     String::from_utf8_lossy(name)
@@ -800,7 +801,7 @@ impl Fs {
             }
             ino = up;
         }
-        log_warn("ffs: directory loop");
+        kernel::warn("ffs: directory loop");
         Err(Errno::EIO)
     }
 
@@ -868,7 +869,7 @@ impl Fs {
             || src.ino == ddir.ino
             || src.ino == sdir.ino
         {
-            log_warn("ffs: a directory lists itself");
+            kernel::warn("ffs: a directory lists itself");
             return Err(Errno::EIO);
         }
         // The new name first, then the old one goes.

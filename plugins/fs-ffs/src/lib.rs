@@ -18,7 +18,7 @@
 //! | [`dir`] | directory chunks and records |
 //! | [`disk`] | checked device I/O |
 //! | [`core`] | what every operation of a mount shares |
-//! | [`mem`] | memory charged to the kernel; kernel log lines |
+//! | [`mem`] | memory charged to the kernel |
 //! | [`fs`] | in-core inodes and the operations on names and files |
 //! | [`vnode`] | the [`rump_plugin_api::vfs::Vnode`]s the VFS sees |
 //! | [`mount`] | the [`rump_plugin_api::vfs::FsType`] and its mounts |

@@ -3,7 +3,7 @@
 //! limit; a refused charge is ENOMEM.
 
 use parking_lot::Mutex;
-use rump_plugin_api::{Errno, KResult};
+use rump_plugin_api::{mem, KResult};
 
 /// What one in-core inode costs.
 pub const INODE_COST: u64 = 512;
@@ -17,9 +17,7 @@ pub struct Mem {
 impl Mem {
     pub fn reserve(&self, bytes: u64) -> KResult<()> {
         let mut c = self.charged.lock();
-        if let Some(k) = rump_plugin_api::kernel::try_kernel() {
-            k.mem_reserve(bytes).map_err(|_| Errno::ENOMEM)?;
-        }
+        mem::reserve(bytes)?;
         *c += bytes;
         Ok(())
     }
@@ -28,9 +26,7 @@ impl Mem {
         let mut c = self.charged.lock();
         let bytes = bytes.min(*c);
         *c -= bytes;
-        if let Some(k) = rump_plugin_api::kernel::try_kernel() {
-            k.mem_release(bytes);
-        }
+        mem::release(bytes);
     }
 
     /// Bytes charged now.
@@ -41,24 +37,6 @@ impl Mem {
 
 impl Drop for Mem {
     fn drop(&mut self) {
-        let c = *self.charged.get_mut();
-        if c > 0 {
-            if let Some(k) = rump_plugin_api::kernel::try_kernel() {
-                k.mem_release(c);
-            }
-        }
-    }
-}
-
-/// Logs a message in the kernel log (nothing in unit tests).
-pub fn log_warn(msg: &str) {
-    if let Some(k) = rump_plugin_api::kernel::try_kernel() {
-        k.warn(msg);
-    }
-}
-
-pub fn log_info(msg: &str) {
-    if let Some(k) = rump_plugin_api::kernel::try_kernel() {
-        k.info(msg);
+        mem::release(*self.charged.get_mut());
     }
 }

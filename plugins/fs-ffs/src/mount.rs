@@ -9,12 +9,13 @@ use crate::alloc::Alloc;
 use crate::core::Core;
 use crate::disk::Disk;
 use crate::fs::Fs;
-use crate::mem::{log_info, log_warn, Mem};
+use crate::mem::Mem;
 use crate::superblock::*;
 use crate::vnode::FfsVnode;
 use parking_lot::Mutex;
 use rump_plugin_api::abi::limits::MAXPATHLEN;
 use rump_plugin_api::abi::mount::{MNT_FORCE, MNT_RDONLY, UFS_ARGS_SIZE};
+use rump_plugin_api::kernel;
 use rump_plugin_api::vfs::{
     mount_obj, DeviceObj, FsStats, FsType, Mount, MountArgs, MountEnv, MountObj, VnodeObj,
 };
@@ -76,7 +77,7 @@ fn find_superblock(disk: &Disk) -> KResult<Superblock> {
             }
         }
     }
-    log_warn(&format!("ffs: {why}"));
+    kernel::warn(&format!("ffs: {why}"));
     Err(Errno::EINVAL)
 }
 
@@ -125,14 +126,14 @@ pub fn mount_device(
     let disk = Disk::new(dev);
     let sb = find_superblock(&disk)?;
     if !sb.ufs2 && sb.old_inodefmt < 2 {
-        log_warn(&format!(
+        kernel::warn(&format!(
             "ffs {source}: 4.2BSD inode format is not supported"
         ));
         return Err(Errno::EINVAL);
     }
     let expect = if sb.ufs2 { 120 } else { 60 };
     if sb.maxsymlinklen != expect {
-        log_warn(&format!(
+        kernel::warn(&format!(
             "ffs {source}: unexpected fs_maxsymlinklen {}",
             sb.maxsymlinklen
         ));
@@ -155,7 +156,7 @@ pub fn mount_device(
     let mut ro = flags & MNT_RDONLY != 0;
     let want_rw = !ro;
     if sb.flags & !known != 0 {
-        log_warn(&format!(
+        kernel::warn(&format!(
             "ffs {source}: unknown ufs flags: {:#010x}{}",
             sb.flags,
             if force { "" } else { ", not mounting" }
@@ -168,7 +169,7 @@ pub fn mount_device(
     if !ro {
         let missing = unsupported_features(&sb);
         if !missing.is_empty() {
-            log_warn(&format!(
+            kernel::warn(&format!(
                 "ffs {source}: {} not supported for writing: mounting read-only",
                 missing.join(", ")
             ));
@@ -177,12 +178,12 @@ pub fn mount_device(
     }
     if !ro && sb.clean & FS_ISCLEAN == 0 {
         if force {
-            log_warn(&format!(
+            kernel::warn(&format!(
                 "ffs {source}: file system not clean (fs_clean={:#x}); mounting read-write as forced, please fsck",
                 sb.clean
             ));
         } else {
-            log_warn(&format!(
+            kernel::warn(&format!(
                 "ffs {source}: file system not clean (fs_clean={:#x}); mounting read-only, please fsck",
                 sb.clean
             ));
@@ -200,14 +201,14 @@ pub fn mount_device(
     let fs = Fs::new(core, fsid, ro, mem, source.clone());
     let root = fs.root()?;
     if !root.d.read().is_dir() {
-        log_warn(&format!("ffs {source}: root inode is not a directory"));
+        kernel::warn(&format!("ffs {source}: root inode is not a directory"));
         return Err(Errno::EINVAL);
     }
     drop(root);
     if !ro {
         fs.mark_dirty_on_disk(on)?;
     }
-    log_info(&format!(
+    kernel::info(&format!(
         "ffs {source}: UFS{} mounted {}{}",
         if fs.geo().ufs2 { 2 } else { 1 },
         if ro { "read-only" } else { "read-write" },

@@ -31,32 +31,7 @@ pub const ENTRY_COST: u64 = 64;
 /// reports the machine's memory; a rump kernel's default is 512 MiB).
 pub const UNLIMITED_BYTES: u64 = 512 << 20;
 
-/// Where charges go: the kernel's memory accountant, or a test's stand-in.
-pub trait MemSink: Send + Sync {
-    /// Charges `bytes`; an error when the kernel has no more.
-    fn reserve(&self, bytes: u64) -> KResult<()>;
-
-    /// Returns `bytes` charged earlier.
-    fn release(&self, bytes: u64);
-}
-
-/// The kernel's memory accountant, through this library's kernel handle.
-pub struct KernelMem;
-
-impl MemSink for KernelMem {
-    fn reserve(&self, bytes: u64) -> KResult<()> {
-        match rump_plugin_api::kernel::try_kernel() {
-            Some(k) => k.mem_reserve(bytes),
-            None => Ok(()),
-        }
-    }
-
-    fn release(&self, bytes: u64) {
-        if let Some(k) = rump_plugin_api::kernel::try_kernel() {
-            k.mem_release(bytes);
-        }
-    }
-}
+pub use rump_plugin_api::mem::{KernelMem, MemSink};
 
 /// A mount's limits: bytes (`None`: only the kernel's limit applies) and
 /// nodes.
