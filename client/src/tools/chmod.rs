@@ -1,7 +1,7 @@
 //! rump.chmod [-R] [-fh] mode file ...: changes kernel file modes, as
 //! chmod(1): octal or symbolic modes ("u+x", "go-w", "a=r,u+w", "+X").
 
-use super::common::{is_dir, is_link, join, kernel_umask, usage, warn, warnx};
+use super::common::{for_each_child, is_dir, is_link, kernel_umask, usage, warn, warnx};
 use super::modes::{parse_mode, ModeChange};
 use crate::Client;
 use netbsd_abi::stat::{Stat, ALLPERMS};
@@ -146,25 +146,7 @@ impl Chmod<'_> {
     }
 
     fn children(&self, dir: &[u8]) -> bool {
-        let names = match self.client.read_dir(dir) {
-            Ok(n) => n,
-            Err(e) => {
-                warn(self.prog, dir, e);
-                return false;
-            }
-        };
-        let mut ok = true;
-        for d in names.iter().filter(|d| d.name != b"." && d.name != b"..") {
-            let p = join(dir, &d.name);
-            ok &= match self.client.lstat(&p) {
-                Ok(st) => self.entry(&p, &st),
-                Err(e) => {
-                    warn(self.prog, &p, e);
-                    false
-                }
-            };
-        }
-        ok
+        for_each_child(self.client, self.prog, dir, |p, st| self.entry(p, st))
     }
 }
 

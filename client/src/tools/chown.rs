@@ -2,7 +2,7 @@
 //! owners, as chown(8). Owners and groups are numbers ("#n" too) or the
 //! names the kernel knows: root (uid 0) and wheel (gid 0).
 
-use super::common::{is_dir, is_link, join, parse_args, say, show, usage, warn, warnx};
+use super::common::{for_each_child, is_dir, is_link, parse_args, say, show, usage, warn, warnx};
 use super::getopt::Opt;
 use crate::Client;
 use netbsd_abi::stat::Stat;
@@ -169,25 +169,7 @@ impl Chown<'_> {
     }
 
     fn children(&self, dir: &[u8]) -> bool {
-        let names = match self.client.read_dir(dir) {
-            Ok(n) => n,
-            Err(e) => {
-                warn(self.prog, dir, e);
-                return false;
-            }
-        };
-        let mut ok = true;
-        for d in names.iter().filter(|d| d.name != b"." && d.name != b"..") {
-            let p = join(dir, &d.name);
-            ok &= match self.client.lstat(&p) {
-                Ok(st) => self.entry(&p, &st),
-                Err(e) => {
-                    warn(self.prog, &p, e);
-                    false
-                }
-            };
-        }
-        ok
+        for_each_child(self.client, self.prog, dir, |p, st| self.entry(p, st))
     }
 }
 

@@ -3,7 +3,8 @@
 //! buffered standard output that notices write errors.
 
 use super::getopt::{getopt, Opt};
-use netbsd_abi::stat::{S_IFDIR, S_IFLNK, S_IFMT};
+use crate::Client;
+use netbsd_abi::stat::{Stat, S_IFDIR, S_IFLNK, S_IFMT};
 use netbsd_abi::Errno;
 use std::borrow::Cow;
 use std::io::Write;
@@ -53,6 +54,37 @@ pub(super) fn warn_op(prog: &str, op: &str, what: &[u8], e: Errno) {
 /// verbose reports).
 pub(super) fn say(line: &str) {
     let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// Runs `each` on every entry of directory `dir` but `.` and `..`, with
+/// its path and lstat; a directory or entry that cannot be read is
+/// reported (as `prog`) and counts as a failure. Returns whether every
+/// entry succeeded.
+pub(super) fn for_each_child(
+    client: &Client,
+    prog: &str,
+    dir: &[u8],
+    mut each: impl FnMut(&[u8], &Stat) -> bool,
+) -> bool {
+    let names = match client.read_dir(dir) {
+        Ok(n) => n,
+        Err(e) => {
+            warn(prog, dir, e);
+            return false;
+        }
+    };
+    let mut ok = true;
+    for d in names.iter().filter(|d| d.name != b"." && d.name != b"..") {
+        let p = join(dir, &d.name);
+        ok &= match client.lstat(&p) {
+            Ok(st) => each(&p, &st),
+            Err(e) => {
+                warn(prog, &p, e);
+                false
+            }
+        };
+    }
+    ok
 }
 
 /// `dir/name`, without doubling a slash that ends `dir`; `dir` itself
