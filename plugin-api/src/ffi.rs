@@ -255,6 +255,11 @@ pub trait MountOps: Send + Sync {
     fn getargs(&self) -> RResult<RVec<u8>, Errno>;
     #[sabi(last_prefix_field)]
     fn source(&self) -> RString;
+    /// Whether the file system keeps itself read-only though the mount
+    /// did not ask it to (a mount made by an older library: no).
+    fn readonly(&self) -> bool {
+        false
+    }
 }
 
 /// What the VFS offers a file system while it mounts.

@@ -300,6 +300,13 @@ pub trait Mount: Send + Sync + 'static {
     fn source(&self) -> String {
         String::new()
     }
+
+    /// Whether the file system keeps itself read-only though the mount
+    /// did not ask it to (an image it may only read, say); the VFS then
+    /// shows the mount as MNT_RDONLY.
+    fn readonly(&self) -> bool {
+        false
+    }
 }
 
 /// What a file system may ask of the VFS while it mounts.
@@ -521,6 +528,10 @@ impl<T: Mount> MountOps for GuardedMount<T> {
 
     fn source(&self) -> RString {
         guard_or("mount source", RString::new(), || self.0.source().into())
+    }
+
+    fn readonly(&self) -> bool {
+        guard_or("mount readonly", false, || self.0.readonly())
     }
 }
 

@@ -757,6 +757,8 @@ fn an_unclean_image_mounts_read_only_unless_forced() {
     let s = start_on(scratch, img);
     let c = &s.client;
     mount(c, 0).expect("an unclean file system still mounts");
+    let rdonly = |c: &Client| c.statvfs(b"/mnt").unwrap().flag & MNT_RDONLY as u64 != 0;
+    assert!(rdonly(c), "statvfs shows the mount read-only");
     assert_eq!(read_all(c, b"/mnt/f"), b"old");
     assert_eq!(
         c.open(b"/mnt/g", O_CREAT | O_WRONLY, 0o644).unwrap_err(),
@@ -772,6 +774,7 @@ fn an_unclean_image_mounts_read_only_unless_forced() {
     let log = std::fs::read_to_string(&s.log).unwrap();
     assert!(log.contains("not clean"), "the log says why: {log}");
     mount(c, MNT_FORCE).expect("forced");
+    assert!(!rdonly(c), "a forced mount is read-write");
     write_file(c, b"/mnt/g", b"forced");
     // Still unclean after a forced read-write mount: fsck's business.
     c.unmount(b"/mnt", 0).unwrap();
@@ -795,6 +798,13 @@ fn unsupported_features_mount_read_only_with_a_reason() {
     mount(c, 0).unwrap();
     assert_eq!(read_all(c, b"/mnt/f"), b"data");
     assert_eq!(c.mkdir(b"/mnt/d", 0o755).unwrap_err(), Errno::EROFS);
+    let listed = c.getvfsstat().unwrap();
+    let m = listed.iter().find(|m| m.mntonname == "/mnt").unwrap();
+    assert_ne!(
+        m.flag & MNT_RDONLY as u64,
+        0,
+        "the mount list says read-only"
+    );
     let log = std::fs::read_to_string(&s.log).unwrap();
     assert!(log.contains("WAPBL"), "{log}");
     c.unmount(b"/mnt", 0).unwrap();

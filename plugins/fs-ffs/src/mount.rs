@@ -285,6 +285,10 @@ impl Mount for FfsMount {
     fn source(&self) -> String {
         self.fs.source.clone()
     }
+
+    fn readonly(&self) -> bool {
+        self.fs.readonly()
+    }
 }
 
 impl Drop for FfsMount {

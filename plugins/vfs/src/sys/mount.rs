@@ -113,7 +113,11 @@ fn sys_mount(lwp: &mut Lwp<'_>, a: &Args) -> KResult<SysRet> {
         };
         m.ops.update(flags, data.as_slice().into()).into_result()?;
         let keep = m.flags() & !(MNT_VISFLAGMASK & !(MNT_LOCAL | MNT_ROOTFS));
-        m.set_flags(keep | (flags & MNT_VISFLAGMASK & !(MNT_LOCAL | MNT_ROOTFS)));
+        let mut shown = keep | (flags & MNT_VISFLAGMASK & !(MNT_LOCAL | MNT_ROOTFS));
+        if m.ops.readonly() {
+            shown |= MNT_RDONLY;
+        }
+        m.set_flags(shown);
         return Ok(SysRet::ZERO);
     }
     let fs = vfs().kernel.fs_type(&fstype).map_err(|why| {
@@ -172,7 +176,11 @@ fn sys_mount(lwp: &mut Lwp<'_>, a: &Args) -> KResult<SysRet> {
     } else {
         source
     };
-    let flags = flags & MNT_VISFLAGMASK & !(MNT_LOCAL | MNT_ROOTFS);
+    let mut flags = flags & MNT_VISFLAGMASK & !(MNT_LOCAL | MNT_ROOTFS);
+    if ops.readonly() {
+        // The file system keeps itself read-only (it says why in the log).
+        flags |= MNT_RDONLY;
+    }
     vfs().mounts.add(
         NewMount {
             fstype: fstype.clone(),
