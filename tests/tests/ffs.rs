@@ -8,7 +8,7 @@
 //! test expects.
 
 use netbsd_abi::fcntl::*;
-use netbsd_abi::mount::{MNT_FORCE, MNT_RDONLY};
+use netbsd_abi::mount::{MNT_FORCE, MNT_RDONLY, MNT_UPDATE};
 use netbsd_abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use rump_tests::posix::{Caps, Fs};
 use rump_tests::*;
@@ -781,6 +781,49 @@ fn an_unclean_image_mounts_read_only_unless_forced() {
     assert_eq!(clean_byte(&s.image).1, 0);
     let again = std::fs::read_to_string(&s.log).unwrap();
     assert!(again.matches("not clean").count() >= 2);
+}
+
+#[test]
+fn an_update_turns_a_read_only_mount_read_write_and_back() {
+    let scratch = Scratch::new();
+    let src = scratch.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("f"), b"old").unwrap();
+    let img = makefs(scratch.path(), "rw.img", 2, "", &["-s", "8m"], &src);
+    let s = start_on(scratch, img);
+    let c = &s.client;
+    let rdonly = |c: &Client| c.statvfs(b"/mnt").unwrap().flag & MNT_RDONLY as u64 != 0;
+    mount(c, MNT_RDONLY).unwrap();
+    assert!(rdonly(c));
+    assert_eq!(c.mkdir(b"/mnt/d", 0o755).unwrap_err(), Errno::EROFS);
+    mount(c, MNT_UPDATE).expect("read-only to read-write");
+    assert!(!rdonly(c));
+    assert_eq!(clean_byte(&s.image).1, 2, "in use on disk: FS_WASCLEAN");
+    c.mkdir(b"/mnt/d", 0o755).unwrap();
+    write_file(c, b"/mnt/d/new", b"written after the update");
+    mount(c, MNT_UPDATE | MNT_RDONLY).expect("back to read-only");
+    assert!(rdonly(c));
+    assert_eq!(clean_byte(&s.image).1, 1, "clean again: FS_ISCLEAN");
+    assert_eq!(c.unlink(b"/mnt/f").unwrap_err(), Errno::EROFS);
+    assert_eq!(read_all(c, b"/mnt/d/new"), b"written after the update");
+    fsck_clean(&s);
+    // An unclean file system stays read-only unless forced, as NetBSD.
+    let scratch = Scratch::new();
+    let img = makefs(scratch.path(), "u.img", 2, "", &["-s", "8m"], &src);
+    let (sbloc, _) = clean_byte(&img);
+    set_sb_byte(&img, sbloc + 209, 0);
+    let s = start_on(scratch, img);
+    let c = &s.client;
+    mount(c, MNT_RDONLY).unwrap();
+    assert_eq!(mount(c, MNT_UPDATE).unwrap_err(), Errno::EPERM);
+    assert!(rdonly(c));
+    mount(c, MNT_UPDATE | MNT_FORCE).expect("forced");
+    write_file(c, b"/mnt/g", b"forced");
+    c.unmount(b"/mnt", 0).unwrap();
+    assert_eq!(clean_byte(&s.image).1, 0, "still unclean: fsck's business");
+    assert!(std::fs::read_to_string(&s.log)
+        .unwrap()
+        .contains("please fsck"));
 }
 
 #[test]

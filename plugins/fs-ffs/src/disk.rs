@@ -16,6 +16,11 @@ impl Disk {
         Disk { dev, size }
     }
 
+    /// Whether the device refuses writes.
+    pub fn readonly(&self) -> bool {
+        self.dev.readonly()
+    }
+
     /// The device's size in bytes.
     pub fn size(&self) -> u64 {
         self.size

@@ -53,6 +53,7 @@ impl FsType for FfsType {
         let fs = mount_device(dev, env.fsid(), args.flags, source, args.on)?;
         Ok(mount_obj(FfsMount {
             fs,
+            on: args.on.to_vec(),
             lock: Mutex::new(()),
         }))
     }
@@ -80,6 +81,21 @@ fn find_superblock(disk: &Disk) -> KResult<Superblock> {
     kernel::warn(&format!("ffs: {why}"));
     Err(Errno::EINVAL)
 }
+
+/// The fs_flags this file system knows (others refuse a mount).
+const KNOWN_FLAGS: u32 = FS_UNCLEAN
+    | FS_DOSOFTDEP
+    | FS_NEEDSFSCK
+    | FS_SUJ
+    | FS_POSIX1EACLS
+    | FS_MULTILABEL
+    | FS_GJOURNAL
+    | FS_FLAGS_UPDATED
+    | FS_DOWAPBL
+    | FS_DOQUOTA2
+    | FS_TRIM
+    | FS_NFS4ACLS
+    | FS_INTERNAL;
 
 /// The features that keep a mount read-only, by name.
 fn unsupported_features(sb: &Superblock) -> Vec<&'static str> {
@@ -140,22 +156,9 @@ pub fn mount_device(
         return Err(Errno::EINVAL);
     }
     let force = flags & MNT_FORCE != 0;
-    let known = FS_UNCLEAN
-        | FS_DOSOFTDEP
-        | FS_NEEDSFSCK
-        | FS_SUJ
-        | FS_POSIX1EACLS
-        | FS_MULTILABEL
-        | FS_GJOURNAL
-        | FS_FLAGS_UPDATED
-        | FS_DOWAPBL
-        | FS_DOQUOTA2
-        | FS_TRIM
-        | FS_NFS4ACLS
-        | FS_INTERNAL;
     let mut ro = flags & MNT_RDONLY != 0;
     let want_rw = !ro;
-    if sb.flags & !known != 0 {
+    if sb.flags & !KNOWN_FLAGS != 0 {
         kernel::warn(&format!(
             "ffs {source}: unknown ufs flags: {:#010x}{}",
             sb.flags,
@@ -224,12 +227,50 @@ pub fn mount_device(
 /// A mounted FFS.
 pub struct FfsMount {
     fs: Arc<Fs>,
+    /// The mount point, for the superblock's fs_fsmnt.
+    on: Vec<u8>,
     lock: Mutex<()>,
 }
 
 impl FfsMount {
     pub fn fs(&self) -> &Arc<Fs> {
         &self.fs
+    }
+
+    /// Read-only to read-write (MNT_UPDATE), with a read-write mount's
+    /// checks: EROFS for a read-only device or features this file system
+    /// cannot write, EPERM (as NetBSD) for an unclean file system unless
+    /// `force`.
+    fn make_writable(&self, force: bool) -> KResult<()> {
+        let src = &self.fs.source;
+        if self.fs.core.disk.readonly() {
+            kernel::warn(&format!("ffs {src}: the device is read-only"));
+            return Err(Errno::EROFS);
+        }
+        let (flags, clean, missing) = self
+            .fs
+            .with_alloc(|a| (a.sb.flags, a.sb.clean, unsupported_features(&a.sb)));
+        if flags & !KNOWN_FLAGS != 0 || !missing.is_empty() {
+            kernel::warn(&format!(
+                "ffs {src}: {} not supported for writing: staying read-only",
+                if missing.is_empty() {
+                    "unknown ufs flags".to_string()
+                } else {
+                    missing.join(", ")
+                }
+            ));
+            return Err(Errno::EROFS);
+        }
+        if clean & FS_ISCLEAN == 0 && !force {
+            kernel::warn(&format!(
+                "ffs {src}: file system not clean (fs_clean={clean:#x}); please fsck"
+            ));
+            return Err(Errno::EPERM);
+        }
+        self.fs.mark_dirty_on_disk(&self.on)?;
+        self.fs.set_readonly(false);
+        kernel::info(&format!("ffs {src}: now read-write"));
+        Ok(())
     }
 }
 
@@ -273,7 +314,7 @@ impl Mount for FfsMount {
             return Ok(());
         }
         if self.fs.readonly() {
-            return Err(Errno::EOPNOTSUPP);
+            self.make_writable(flags & MNT_FORCE != 0)?;
         }
         Ok(())
     }
