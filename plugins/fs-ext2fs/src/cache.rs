@@ -132,7 +132,7 @@ impl BlockCache {
         }
         let data = if load {
             match self.disk.read(off, self.bsize) {
-                Ok(d) => d.into_boxed_slice(),
+                Ok(d) => d.into_vec().into_boxed_slice(),
                 Err(e) => {
                     self.mem.release(self.charge());
                     return Err(e);

@@ -1,6 +1,7 @@
 //! The device a file system lives on: positioned reads and writes of
 //! whole ranges, a short read being an I/O error.
 
+use rump_plugin_api::abi_stable::std_types::RVec;
 use rump_plugin_api::vfs::DeviceObj;
 use rump_plugin_api::{Errno, KResult};
 use std::sync::Arc;
@@ -9,8 +10,9 @@ use std::sync::Arc;
 pub trait Disk: Send + Sync {
     /// Size in bytes.
     fn size(&self) -> u64;
-    /// Exactly `len` bytes at `offset` (EIO if the device has fewer).
-    fn read(&self, offset: u64, len: usize) -> KResult<Vec<u8>>;
+    /// Exactly `len` bytes at `offset` (EIO if the device has fewer), in
+    /// the buffer the device made.
+    fn read(&self, offset: u64, len: usize) -> KResult<RVec<u8>>;
     /// Writes `data` at `offset`.
     fn write(&self, offset: u64, data: &[u8]) -> KResult<()>;
     /// Makes what was written durable.
@@ -25,8 +27,8 @@ impl Disk for DeviceDisk {
         self.0.size()
     }
 
-    fn read(&self, offset: u64, len: usize) -> KResult<Vec<u8>> {
-        let v: Vec<u8> = self.0.read_at(offset, len).into_result()?.into();
+    fn read(&self, offset: u64, len: usize) -> KResult<RVec<u8>> {
+        let v = self.0.read_at(offset, len).into_result()?;
         if v.len() != len {
             return Err(Errno::EIO);
         }
@@ -72,11 +74,11 @@ pub mod testing {
             self.bytes.lock().len() as u64
         }
 
-        fn read(&self, offset: u64, len: usize) -> KResult<Vec<u8>> {
+        fn read(&self, offset: u64, len: usize) -> KResult<RVec<u8>> {
             let b = self.bytes.lock();
             let start = usize::try_from(offset).map_err(|_| Errno::EIO)?;
             let end = start.checked_add(len).ok_or(Errno::EIO)?;
-            b.get(start..end).map(<[u8]>::to_vec).ok_or(Errno::EIO)
+            b.get(start..end).map(RVec::from_slice).ok_or(Errno::EIO)
         }
 
         fn write(&self, offset: u64, data: &[u8]) -> KResult<()> {

@@ -113,7 +113,7 @@ pub fn write(fs: &Fs, st: &mut InodeState, ino: u32, offset: u64, data: &[u8]) -
             let mut b = if fresh {
                 vec![0u8; bs as usize]
             } else {
-                fs.disk.read(p * bs, bs as usize)?
+                fs.disk.read(p * bs, bs as usize)?.into_vec()
             };
             b[within..within + take].copy_from_slice(piece);
             b

@@ -92,7 +92,7 @@ impl Fs {
         if size < SB_OFFSET + SB_SIZE as u64 {
             return Err(refuse("device too small for a superblock", Errno::EINVAL));
         }
-        let sb = req.disk.read(SB_OFFSET, SB_SIZE)?;
+        let sb = req.disk.read(SB_OFFSET, SB_SIZE)?.into_vec();
         let geo = Geometry::from_super(&sb, size).map_err(|why| refuse(&why, Errno::EINVAL))?;
         match &geo.verdict {
             Verdict::Refused(names) => {

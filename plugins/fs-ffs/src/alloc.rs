@@ -54,7 +54,7 @@ impl Alloc {
     pub fn load(sb: Superblock, disk: &Disk, mem: Arc<Mem>) -> KResult<Alloc> {
         let len = sb.fragroundup(u64::from(sb.cssize));
         mem.reserve(len + u64::from(sb.ncg) * 32)?;
-        let raw = disk.read(sb.fsb_bytes(sb.csaddr), len as usize)?;
+        let raw = disk.read(sb.fsb_bytes(sb.csaddr), len as usize)?.into_vec();
         let cs = (0..sb.ncg as usize)
             .map(|c| {
                 let g = |k: usize| i64::from(crate::le::i32_at(&raw, c * 16 + 4 * k));
@@ -123,7 +123,9 @@ impl Alloc {
                     self.mem.release(u64::from(self.sb.cgsize));
                 }
             }
-            let raw = disk.read(self.sb.fsb_bytes(self.sb.cgtod(c)), self.sb.cgsize as usize)?;
+            let raw = disk
+                .read(self.sb.fsb_bytes(self.sb.cgtod(c)), self.sb.cgsize as usize)?
+                .into_vec();
             let cg = Cg::parse(&self.sb, c, raw).map_err(|why| {
                 kernel::warn(&format!("ffs: {why}"));
                 Errno::EIO
@@ -443,7 +445,7 @@ impl Alloc {
         let enc = self.sb.encode();
         let len = enc.len().div_ceil(512) * 512;
         let mut buf = if len != enc.len() {
-            disk.read(self.sb.loc, len)?
+            disk.read(self.sb.loc, len)?.into_vec()
         } else {
             vec![0u8; len]
         };

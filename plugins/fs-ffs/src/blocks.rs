@@ -80,7 +80,7 @@ impl<'a> Blocks<'a> {
                 self.core.write_frags(a, &b)?;
             }
         }
-        let b = self.core.read_frags(at, self.core.bsize())?;
+        let b = self.core.read_frags(at, self.core.bsize())?.into_vec();
         self.cache.push((at, b, false));
         Ok(self.cache.len() - 1)
     }

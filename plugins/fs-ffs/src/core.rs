@@ -7,6 +7,7 @@ use crate::alloc::Alloc;
 use crate::disk::Disk;
 use crate::superblock::Superblock;
 use parking_lot::Mutex;
+use rump_plugin_api::abi_stable::std_types::RVec;
 use rump_plugin_api::kernel;
 use rump_plugin_api::{Errno, KResult};
 
@@ -29,7 +30,7 @@ impl Core {
     }
 
     /// Reads `len` bytes of fragment `at` onwards.
-    pub fn read_frags(&self, at: u64, len: u64) -> KResult<Vec<u8>> {
+    pub fn read_frags(&self, at: u64, len: u64) -> KResult<RVec<u8>> {
         self.disk.read(
             self.geo.fsb_bytes(at),
             usize::try_from(len).map_err(|_| Errno::EIO)?,

@@ -2,6 +2,7 @@
 //! writes: a short read, or an access past the end, is EIO; writes to a
 //! read-only mount are EROFS.
 
+use rump_plugin_api::abi_stable::std_types::RVec;
 use rump_plugin_api::vfs::DeviceObj;
 use rump_plugin_api::{Errno, KResult};
 
@@ -26,15 +27,16 @@ impl Disk {
         self.size
     }
 
-    /// Exactly `len` bytes at `off`.
-    pub fn read(&self, off: u64, len: usize) -> KResult<Vec<u8>> {
+    /// Exactly `len` bytes at `off` (in the buffer the device made: no
+    /// copy on the way).
+    pub fn read(&self, off: u64, len: usize) -> KResult<RVec<u8>> {
         if off
             .checked_add(len as u64)
             .is_none_or(|end| end > self.size)
         {
             return Err(Errno::EIO);
         }
-        let v: Vec<u8> = self.dev.read_at(off, len).into_result()?.into();
+        let v = self.dev.read_at(off, len).into_result()?;
         if v.len() != len {
             return Err(Errno::EIO);
         }
