@@ -2,6 +2,7 @@
 
 use crate::error::ConnectError;
 use crate::region::Region;
+use crate::spin::{self, Spin};
 use netbsd_abi::Errno;
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
@@ -11,6 +12,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 use sysproxy::frame::{self, class, handshake, ty, CopyData, SpError, SysResp, COOKIE_LEN};
 use sysproxy::url::{self, Endpoint, Side};
 use sysproxy::{Frame, FrameDecoder};
@@ -89,6 +91,40 @@ impl Stream {
         Ok(())
     }
 
+    /// Like [`Stream::read`], polling first for as long as `spin` says
+    /// (see [`crate::spin`]), and telling it how the wait went.
+    fn read_polling(&self, buf: &mut [u8], spin: &Spin) -> io::Result<usize> {
+        use nix::sys::socket::{recv, MsgFlags};
+        use std::os::fd::AsRawFd;
+        let budget = spin.budget();
+        let start = Instant::now();
+        if budget.is_zero() {
+            let r = self.read(buf);
+            spin.waited(start.elapsed());
+            return r;
+        }
+        let switches = spin::preemptions();
+        let r = loop {
+            match recv(self.fd().as_raw_fd(), buf, MsgFlags::MSG_DONTWAIT) {
+                Ok(n) => break Ok(n),
+                Err(nix::errno::Errno::EAGAIN) if start.elapsed() < budget => {
+                    std::hint::spin_loop()
+                }
+                Err(nix::errno::Errno::EAGAIN) => {
+                    if spin::preemptions() != switches {
+                        // Polled in vain and lost the CPU meanwhile.
+                        spin.preempted();
+                    }
+                    break self.read(buf);
+                }
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => break Err(e.into()),
+            }
+        };
+        spin.waited(start.elapsed());
+        r
+    }
+
     /// Reads exactly `buf.len()` bytes.
     fn read_exact(&self, buf: &mut [u8]) -> io::Result<()> {
         match self {
@@ -125,6 +161,8 @@ struct Inner {
     next_reqno: AtomicU64,
     state: Mutex<State>,
     changed: Condvar,
+    /// When the reading thread polls before it sleeps.
+    spin: Spin,
 }
 
 /// A connection to a server: one process in its kernel.
@@ -220,6 +258,7 @@ impl Client {
                     dead: false,
                 }),
                 changed: Condvar::new(),
+                spin: Spin::new(),
             }),
         }
     }
@@ -420,7 +459,7 @@ impl Client {
             let spare = dec.spare();
             let n = want.min(spare.len());
             let spare = &mut spare[..n];
-            match self.inner.stream.read(spare) {
+            match self.inner.stream.read_polling(spare, &self.inner.spin) {
                 Ok(0) => return None,
                 Ok(n) => dec.filled(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

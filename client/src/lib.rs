@@ -20,6 +20,7 @@ mod error;
 mod fs;
 mod inherit;
 mod region;
+mod spin;
 pub mod sys;
 pub mod tools;
 
