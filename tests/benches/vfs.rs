@@ -400,7 +400,7 @@ fn main() {
          is the median of each run's ratio)"
     );
     println!();
-    println!("| operation | rump_server | per op | host tmpfs | host /tmp | round trips | protocol floor | ratio to floor |");
+    println!("| operation | rump_server | per op | host tmpfs | host /tmp | round trips | floor | ratio to floor |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (i, r) in ROWS.iter().enumerate() {
         let rate = |d: Duration| {
