@@ -126,7 +126,7 @@ impl Fat {
     }
 
     /// Sets the entry of cluster `c`, keeping the free count.
-    fn set(&mut self, c: u32, v: u32) {
+    pub(crate) fn set(&mut self, c: u32, v: u32) {
         let old = self.get(c);
         let ci = c as usize;
         match self.kind {
@@ -190,6 +190,20 @@ impl Fat {
             return Err(Errno::EIO);
         }
         Ok(Some(v))
+    }
+
+    /// The highest cluster number of the volume.
+    pub fn max_cluster(&self) -> u32 {
+        self.max_cluster
+    }
+
+    /// EIO unless `c` can start a chain.
+    pub fn check_start(&self, c: u32) -> KResult<()> {
+        if (FIRST_CLUSTER..=self.max_cluster).contains(&c) {
+            Ok(())
+        } else {
+            Err(Errno::EIO)
+        }
     }
 
     /// The clusters of the chain starting at `start` (empty for 0), at
@@ -338,14 +352,14 @@ impl Fat {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::bpb::tests::fat16_boot;
     use crate::disk::testing::MemDev;
     use parking_lot::Mutex;
     use std::sync::Arc;
 
-    fn setup(kind: FatType) -> (MemDev, Disk, Geometry) {
+    pub(crate) fn setup(kind: FatType) -> (MemDev, Disk, Geometry) {
         let mem = MemDev(Arc::new(Mutex::new(vec![0u8; 20000 * 512])));
         let disk = Disk::new(Box::new(mem.clone()));
         let mut g = Geometry::parse(&fat16_boot(), 20000 * 512).unwrap();

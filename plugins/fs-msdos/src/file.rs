@@ -2,7 +2,7 @@
 //! chain. There are no holes on FAT: growing a file allocates clusters
 //! and zeroes every byte between the old end and the new data.
 
-use crate::dirent::{ShortEntry, ATTR_ARCHIVE};
+use crate::dirent::ATTR_ARCHIVE;
 use crate::fs::{now, Fs, Inner};
 use crate::node::Node;
 use crate::time::to_dos;
@@ -15,14 +15,15 @@ pub const FILESIZE_MAX: u64 = 0xffff_ffff;
 
 impl Fs {
     /// Runs of (device offset, bytes) covering file bytes `off..off+len`
-    /// of a file whose chain is `chain`; EIO if the chain is short.
-    fn spans(&self, chain: &[u32], off: u64, len: u64) -> KResult<Vec<(u64, u64)>> {
+    /// through `chain`, the file's clusters from index `first` on; EIO if
+    /// it is short.
+    fn spans(&self, chain: &[u32], first: u64, off: u64, len: u64) -> KResult<Vec<(u64, u64)>> {
         let cs = u64::from(self.geo.csize);
         let mut out: Vec<(u64, u64)> = Vec::new();
         let mut pos = off;
         let end = off + len;
         while pos < end {
-            let idx = (pos / cs) as usize;
+            let idx = (pos / cs - first) as usize;
             let c = *chain.get(idx).ok_or(Errno::EIO)?;
             let within = pos % cs;
             let n = (cs - within).min(end - pos);
@@ -36,20 +37,23 @@ impl Fs {
         Ok(out)
     }
 
-    /// The clusters of a file's chain that hold its first `bytes` bytes.
-    fn chain_for(&self, g: &Inner, e: &ShortEntry, bytes: u64) -> KResult<Vec<u32>> {
+    /// The index of the cluster holding file byte `pos`, and the
+    /// clusters of `n`'s chain that hold bytes `from..to`: EIO if the
+    /// chain is shorter.
+    fn clusters(&self, g: &Inner, n: &Node, from: u64, to: u64) -> KResult<(u64, Vec<u32>)> {
         let cs = u64::from(self.geo.csize);
-        let want = bytes.div_ceil(cs);
-        if want == 0 {
-            return Ok(Vec::new());
+        if to <= from {
+            return Ok((from / cs, Vec::new()));
         }
-        let chain = g
-            .fat
-            .chain(e.cluster(self.kind()), want.min(u64::from(u32::MAX)) as u32)?;
-        if (chain.len() as u64) < want {
+        let (first, last) = (from / cs, (to - 1) / cs);
+        let count = u32::try_from(last - first + 1).map_err(|_| Errno::EFBIG)?;
+        let mut st = n.st.lock();
+        let start = st.entry.cluster(self.kind());
+        let chain = st.cursor.clusters(&g.fat, start, first as u32, count)?;
+        if chain.len() as u32 != count {
             return Err(Errno::EIO);
         }
-        Ok(chain)
+        Ok((first, chain))
     }
 
     pub fn read(&self, n: &Arc<Node>, off: u64, len: usize) -> KResult<Vec<u8>> {
@@ -63,45 +67,55 @@ impl Fs {
             return Ok(Vec::new());
         }
         let len = (len as u64).min(size - off);
-        let chain = self.chain_for(&g, &e, off + len)?;
+        let (first, chain) = self.clusters(&g, n, off, off + len)?;
         let mut out = Vec::with_capacity(len as usize);
-        for (dev, n) in self.spans(&chain, off, len)? {
+        for (dev, n) in self.spans(&chain, first, off, len)? {
             out.extend_from_slice(&self.disk.read(dev, n as usize)?);
         }
         Ok(out)
     }
 
+    /// The clusters in `n`'s chain.
+    fn chain_len(&self, g: &Inner, n: &Node) -> KResult<u64> {
+        let mut st = n.st.lock();
+        let start = st.entry.cluster(self.kind());
+        Ok(u64::from(st.cursor.end(&g.fat, start)?.0))
+    }
+
     /// Makes the file's chain hold `bytes` bytes, allocating clusters as
-    /// needed (ENOSPC, with nothing allocated, if there are not enough);
-    /// returns the chain.
-    fn grow_chain(&self, g: &mut Inner, n: &Node, bytes: u64) -> KResult<Vec<u32>> {
+    /// needed (ENOSPC, with nothing allocated, if there are not enough).
+    fn grow_chain(&self, g: &mut Inner, n: &Node, bytes: u64) -> KResult<()> {
         let cs = u64::from(self.geo.csize);
         let want = bytes.div_ceil(cs);
         let mut st = n.st.lock();
         let start = st.entry.cluster(self.kind());
-        let mut chain = g.fat.chain(start, u32::MAX)?;
-        let have = chain.len() as u64;
+        let (have, last) = st.cursor.end(&g.fat, start)?;
+        let have = u64::from(have);
         if have >= want {
-            chain.truncate(want as usize);
-            return Ok(chain);
+            return Ok(());
         }
-        let new = g.fat.alloc((want - have) as u32, chain.last().copied())?;
-        if start == 0 {
+        let tail = (start != 0).then_some(last);
+        let new = g.fat.alloc((want - have) as u32, tail)?;
+        let start = if start == 0 {
             st.entry.set_cluster(new[0], self.kind());
             if st.unlinked {
                 st.doomed = new[0];
             }
-        }
-        chain.extend_from_slice(&new);
-        Ok(chain)
+            new[0]
+        } else {
+            start
+        };
+        st.cursor.appended(start, &new);
+        Ok(())
     }
 
-    /// Writes zeros over file bytes `from..to` through `chain`.
-    fn zero_range(&self, chain: &[u32], from: u64, to: u64) -> KResult<()> {
+    /// Writes zeros over file bytes `from..to` through `chain` (clusters
+    /// from index `first`).
+    fn zero_range(&self, chain: &[u32], first: u64, from: u64, to: u64) -> KResult<()> {
         if to <= from {
             return Ok(());
         }
-        for (dev, n) in self.spans(chain, from, to - from)? {
+        for (dev, n) in self.spans(chain, first, from, to - from)? {
             self.disk.zero(dev, n)?;
         }
         Ok(())
@@ -136,10 +150,7 @@ impl Fs {
         }
         // Short of space, write what fits.
         let cs = u64::from(self.geo.csize);
-        let have = {
-            let st = n.st.lock();
-            g.fat.chain(st.entry.cluster(self.kind()), u32::MAX)?.len() as u64
-        };
+        let have = self.chain_len(&g, n)?;
         let room = (have + u64::from(g.fat.free_count())) * cs;
         let end = end.min(room);
         if end <= off {
@@ -147,10 +158,11 @@ impl Fs {
         }
         let data = &data[..(end - off) as usize];
         let r = (|| {
-            let chain = self.grow_chain(&mut g, n, end.max(size))?;
-            self.zero_range(&chain, size, off)?;
+            self.grow_chain(&mut g, n, end.max(size))?;
+            let (first, chain) = self.clusters(&g, n, size.min(off), end)?;
+            self.zero_range(&chain, first, size, off)?;
             for (dev, len, at) in
-                self.spans(&chain, off, end - off)?
+                self.spans(&chain, first, off, end - off)?
                     .into_iter()
                     .scan(0u64, |at, (d, l)| {
                         let here = *at;
@@ -192,16 +204,15 @@ impl Fs {
                     st.doomed = 0;
                 }
             } else {
-                let chain = g.fat.chain(start, keep as u32)?;
-                let last = *chain.last().ok_or(Errno::EIO)?;
-                if (chain.len() as u64) < keep {
-                    return Err(Errno::EIO);
-                }
+                let chain = st.cursor.clusters(&g.fat, start, keep as u32 - 1, 1)?;
+                let last = *chain.first().ok_or(Errno::EIO)?;
                 g.fat.cut_after(last);
             }
+            st.cursor.forget();
         } else if size > old {
-            let chain = self.grow_chain(g, n, size)?;
-            self.zero_range(&chain, old, size)?;
+            self.grow_chain(g, n, size)?;
+            let (first, chain) = self.clusters(g, n, old, size)?;
+            self.zero_range(&chain, first, old, size)?;
         }
         self.modified(g, n, size)
     }

@@ -10,6 +10,7 @@
 //! |---|---|
 //! | [`args`] | the `msdosfs_args` block and MNT_GETARGS |
 //! | [`bpb`] | the boot sector: geometry and FAT type |
+//! | [`cursor`] | where a file's cluster chain was last walked |
 //! | [`disk`] | byte-addressed I/O on the sector-addressed device |
 //! | [`fat`] | the FAT in memory: chains, allocation, every copy, FSInfo |
 //! | [`time`] | DOS dates and times |
@@ -27,6 +28,7 @@
 
 pub mod args;
 pub mod bpb;
+pub mod cursor;
 pub mod dir;
 pub mod dirent;
 pub mod disk;

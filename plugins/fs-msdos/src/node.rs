@@ -4,6 +4,7 @@
 //! `..`). A node unlinked while in use keeps its clusters until it is
 //! dropped; the drop hands them back through the mount's deferred list.
 
+use crate::cursor::Cursor;
 use crate::dir::{DirLoc, Place};
 use crate::dirent::ShortEntry;
 use crate::mem::Charge;
@@ -52,6 +53,8 @@ pub struct NodeState {
     pub doomed: u32,
     /// Its file number must be uncarried when it goes.
     pub zombie: bool,
+    /// Where its cluster chain was last walked.
+    pub cursor: Cursor,
 }
 
 /// A file or directory in use.
