@@ -16,7 +16,9 @@ use abi_stable::{
     std_types::{RArc, RResult, RSlice, RStr, RVec},
     StableAbi,
 };
+use parking_lot::{Condvar, MutexGuard};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 /// Severity of a log message.
 #[repr(u8)]
@@ -187,6 +189,16 @@ impl Kernel {
         self.obj.block_begin();
         let _end = End(&self.obj);
         f()
+    }
+
+    /// Waits on `cv` (at most `timeout`) as a blocked thread: the virtual
+    /// CPU is given up for the wait and taken back with `guard` unlocked,
+    /// since a thread that holds a CPU may be waiting for the same lock.
+    /// Like any condition wait it may return early; check and loop.
+    pub fn wait_for<T>(&self, cv: &Condvar, guard: &mut MutexGuard<'_, T>, timeout: Duration) {
+        self.obj.block_begin();
+        cv.wait_for(guard, timeout);
+        MutexGuard::unlocked(guard, || self.obj.block_end());
     }
 
     /// Checks a requirement at run time; see [`KernelServices::require`].

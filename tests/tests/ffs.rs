@@ -1117,3 +1117,71 @@ fn fsynced_data_survives_sigkill() {
         assert_eq!(c.stat(b"/mnt/d/kept").unwrap().mode & 0o7777, 0o640);
     }
 }
+
+#[test]
+fn a_big_directory_stays_right_through_its_index() {
+    // Big enough to be indexed (more than 8 chunks of 512 bytes), then
+    // changed every way: removals leave gaps that new names fill, renames
+    // move names within it, and every lookup must agree with a listing.
+    let s = Checked(setup_with(2));
+    let c = &s.0.client;
+    c.mkdir(b"/mnt/d", 0o755).unwrap();
+    let name = |i: usize| format!("file-{i}-{}", "x".repeat(i % 23));
+    let mut expect = std::collections::BTreeSet::new();
+    for i in 0..600 {
+        let p = format!("/mnt/d/{}", name(i));
+        c.close(c.open(p.as_bytes(), O_CREAT | O_WRONLY, 0o644).unwrap())
+            .unwrap();
+        expect.insert(name(i));
+    }
+    for i in (0..600).step_by(3) {
+        c.unlink(format!("/mnt/d/{}", name(i)).as_bytes()).unwrap();
+        expect.remove(&name(i));
+    }
+    for i in (1..600).step_by(15) {
+        let (from, to) = (name(i), format!("renamed-{i}"));
+        c.rename(
+            format!("/mnt/d/{from}").as_bytes(),
+            format!("/mnt/d/{to}").as_bytes(),
+        )
+        .unwrap();
+        expect.remove(&from);
+        expect.insert(to);
+    }
+    for i in 0..150 {
+        let n = format!("new-{i}");
+        c.mkdir(format!("/mnt/d/{n}").as_bytes(), 0o755).unwrap();
+        expect.insert(n);
+    }
+    let check = |what: &str| {
+        let listed: std::collections::BTreeSet<String> = c
+            .read_dir(b"/mnt/d")
+            .unwrap()
+            .into_iter()
+            .map(|e| String::from_utf8(e.name).unwrap())
+            .filter(|n| n != "." && n != "..")
+            .collect();
+        assert_eq!(listed, expect, "{what}: listing");
+        for n in &expect {
+            assert!(
+                c.stat(format!("/mnt/d/{n}").as_bytes()).is_ok(),
+                "{what}: {n}"
+            );
+        }
+        for i in (0..600).step_by(3) {
+            assert_eq!(
+                c.stat(format!("/mnt/d/{}", name(i)).as_bytes())
+                    .unwrap_err(),
+                Errno::ENOENT,
+                "{what}: removed {}",
+                name(i)
+            );
+        }
+    };
+    check("mounted");
+    c.unmount(b"/mnt", 0).unwrap();
+    mount(c, 0).unwrap();
+    check("remounted");
+    let log = std::fs::read_to_string(&s.0.log).unwrap();
+    assert!(!log.contains("out of step"), "the index kept up: {log}");
+}

@@ -185,6 +185,38 @@ fn syscalls_in_flight_on_one_connection() {
     );
 }
 
+/// A thread waking in a pipe wait takes its virtual CPU back without
+/// holding the pipe's lock: with one CPU, the thread that has it may be
+/// waiting for that lock (this used to deadlock the server within
+/// moments).
+#[test]
+fn waking_readers_do_not_deadlock_a_busy_cpu() {
+    let (_s, srv) = server(&["-c", "1"]);
+    let c = srv.client();
+    let (r, w) = c.pipe().unwrap();
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                let mut b = [0u8; 1];
+                c.read(r, &mut b)
+            })
+        })
+        .collect();
+    // The readers wake every 50 ms to look for signals; meanwhile this
+    // client keeps the one CPU busy with calls that take the pipe's lock.
+    let t = std::time::Instant::now();
+    let mut x = [0u8; 4];
+    while t.elapsed() < Duration::from_millis(1500) {
+        c.fstat(r).unwrap();
+        c.ioctl(r, FIONREAD, &mut x).unwrap();
+    }
+    assert_eq!(c.write(w, b"abc").unwrap(), 3, "the server still answers");
+    for t in readers {
+        assert_eq!(t.join().unwrap(), Ok(1));
+    }
+}
+
 #[test]
 fn a_vanished_client_is_cleaned_up() {
     let (_s, srv) = server(&[]);

@@ -66,9 +66,11 @@ pub fn wait_until<T>(
         Some(d) => d.min(Instant::now() + WAKE_CHECK),
         None => Instant::now() + WAKE_CHECK,
     };
-    blocking(|| {
-        cv.wait_until(guard, until);
-    });
+    block_begin();
+    cv.wait_until(guard, until);
+    // The CPU is taken back with the lock let go: a thread that holds a
+    // CPU may be waiting for this lock.
+    MutexGuard::unlocked(guard, block_end);
     if interrupted() {
         return Err(Errno::EINTR);
     }

@@ -6,6 +6,12 @@
 //! Every chunk is checked as a whole before it is used: records must
 //! tile it exactly and every name must fit its record. A bad chunk, or a
 //! hole in a directory, is EIO.
+//!
+//! A directory of more than [`INDEX_FROM`] chunks gets a [`DirIndex`] in
+//! memory (the job NetBSD's dirhash does): where each name is and how
+//! much room each chunk has, so that a lookup reads one chunk and an
+//! addition finds its chunk without reading the ones before it. Without
+//! it, creating n files in one directory reads the directory n times.
 
 use crate::blocks::Blocks;
 use crate::core::Core;
@@ -14,7 +20,106 @@ use crate::inode::Dinode;
 use crate::le::*;
 use crate::superblock::DIRBLKSIZ;
 use rump_plugin_api::kernel;
+use rump_plugin_api::mem::Charge;
 use rump_plugin_api::{Errno, KResult};
+use std::collections::HashMap;
+
+/// Directories of more chunks than this are indexed.
+pub const INDEX_FROM: u64 = 8;
+
+/// What an index costs per name, besides the name.
+const INDEX_ENTRY_COST: u64 = 48;
+
+/// A directory's names by offset, and the largest free gap in each chunk.
+pub struct DirIndex {
+    names: HashMap<Box<[u8]>, u64>,
+    gaps: Vec<u16>,
+    charge: Charge,
+}
+
+impl DirIndex {
+    /// Indexes every chunk of `d`; None when the kernel has no memory
+    /// for it (the directory is then read as without an index).
+    fn build(core: &Core, d: &Dinode) -> KResult<Option<DirIndex>> {
+        let max = core.geo.max_ino();
+        let mut names = HashMap::new();
+        let mut gaps = Vec::new();
+        let mut bytes = 0;
+        scan(core, d, 0, |base, chunk| {
+            let es = parse_chunk(chunk, base, max)?;
+            gaps.push(max_gap(&es));
+            for e in es.into_iter().filter(|e| e.ino != 0) {
+                bytes += e.name.len() as u64 + INDEX_ENTRY_COST;
+                names.insert(e.name.into_boxed_slice(), e.off);
+            }
+            Ok(None::<()>)
+        })?;
+        Ok(Charge::new(bytes).ok().map(|charge| DirIndex {
+            names,
+            gaps,
+            charge,
+        }))
+    }
+
+    /// The first chunk with a gap of `need` bytes.
+    fn room(&self, need: usize) -> Option<u64> {
+        self.gaps
+            .iter()
+            .position(|&g| usize::from(g) >= need)
+            .map(|i| i as u64 * DIRBLKSIZ)
+    }
+
+    /// Records the chunk at `base` as it now is.
+    fn chunk_changed(&mut self, base: u64, es: &[Entry]) {
+        let i = (base / DIRBLKSIZ) as usize;
+        if i >= self.gaps.len() {
+            self.gaps.resize(i + 1, 0);
+        }
+        self.gaps[i] = max_gap(es);
+    }
+
+    fn insert(&mut self, name: &[u8], off: u64) -> KResult<()> {
+        self.charge.grow(name.len() as u64 + INDEX_ENTRY_COST)?;
+        self.names.insert(name.into(), off);
+        Ok(())
+    }
+
+    fn forget(&mut self, name: &[u8]) {
+        if self.names.remove(name).is_some() {
+            self.charge.shrink(name.len() as u64 + INDEX_ENTRY_COST);
+        }
+    }
+}
+
+/// The index of `d` in `ix`, built first if the directory is big enough
+/// and has none.
+fn index<'a>(
+    core: &Core,
+    d: &Dinode,
+    ix: &'a mut Option<DirIndex>,
+) -> KResult<Option<&'a mut DirIndex>> {
+    if ix.is_none() && dir_len(d) > INDEX_FROM * DIRBLKSIZ {
+        *ix = DirIndex::build(core, d)?;
+    }
+    Ok(ix.as_mut())
+}
+
+/// Drops an index that disagrees with the directory (it is not used for
+/// the rest of the operation, and rebuilt by the next one).
+fn out_of_step(ix: &mut Option<DirIndex>) {
+    kernel::warn("ffs: directory index out of step; reading the directory");
+    *ix = None;
+}
+
+/// The room a record leaves after its own bytes (all of it when free).
+fn gap(e: &Entry) -> usize {
+    let used = if e.ino == 0 { 0 } else { dirsiz(e.name.len()) };
+    usize::from(e.reclen) - used
+}
+
+fn max_gap(es: &[Entry]) -> u16 {
+    es.iter().map(gap).max().unwrap_or(0) as u16
+}
 
 /// The space a record with a name of `namlen` bytes needs.
 pub fn dirsiz(namlen: usize) -> usize {
@@ -134,9 +239,28 @@ pub fn scan<T>(
     Ok(None)
 }
 
-/// The record named `name`.
-pub fn lookup(core: &Core, d: &Dinode, name: &[u8]) -> KResult<Option<Entry>> {
+/// The record named `name` (through the directory's index `ix` when it
+/// has one).
+pub fn lookup(
+    core: &Core,
+    d: &Dinode,
+    name: &[u8],
+    ix: &mut Option<DirIndex>,
+) -> KResult<Option<Entry>> {
     let max = core.geo.max_ino();
+    if let Some(x) = index(core, d, ix)? {
+        let Some(&off) = x.names.get(name) else {
+            return Ok(None);
+        };
+        let base = off / DIRBLKSIZ * DIRBLKSIZ;
+        let found = parse_chunk(&read_chunk(core, d, base)?, base, max)?
+            .into_iter()
+            .find(|e| e.off == off && e.ino != 0 && e.name == name);
+        if found.is_some() {
+            return Ok(found);
+        }
+        out_of_step(ix);
+    }
     scan(core, d, 0, |base, chunk| {
         Ok(parse_chunk(chunk, base, max)?
             .into_iter()
@@ -198,24 +322,49 @@ pub fn add(
     name: &[u8],
     target: u32,
     dtype: u8,
+    ix: &mut Option<DirIndex>,
+) -> KResult<()> {
+    let r = add_record(core, ino, d, name, target, dtype, ix);
+    if r.is_err() {
+        *ix = None; // what reached the disk is not known
+    }
+    r
+}
+
+fn add_record(
+    core: &Core,
+    ino: u32,
+    d: &mut Dinode,
+    name: &[u8],
+    target: u32,
+    dtype: u8,
+    ix: &mut Option<DirIndex>,
 ) -> KResult<()> {
     let need = dirsiz(name.len());
     let max = core.geo.max_ino();
-    let spot = scan(core, d, 0, |base, chunk| {
-        for e in parse_chunk(chunk, base, max)? {
-            let used = if e.ino == 0 { 0 } else { dirsiz(e.name.len()) };
-            if usize::from(e.reclen) - used >= need {
-                return Ok(Some((base, e)));
+    let first_room = |es: Vec<Entry>| es.into_iter().find(|e| gap(e) >= need);
+    let mut spot = None;
+    if let Some(x) = index(core, d, ix)? {
+        if let Some(base) = x.room(need) {
+            let es = parse_chunk(&read_chunk(core, d, base)?, base, max)?;
+            match first_room(es) {
+                Some(e) => spot = Some((base, e)),
+                None => out_of_step(ix),
             }
         }
-        Ok(None)
-    })?;
-    match spot {
+    }
+    if ix.is_none() {
+        spot = scan(core, d, 0, |base, chunk| {
+            Ok(first_room(parse_chunk(chunk, base, max)?).map(|e| (base, e)))
+        })?;
+    }
+    let (base, chunk, off) = match spot {
         Some((base, e)) => {
             let mut chunk = read_chunk(core, d, base)?;
             let at = (e.off - base) as usize;
-            if e.ino == 0 {
+            let at = if e.ino == 0 {
                 put_entry(&mut chunk, at, target, e.reclen.into(), dtype, name);
+                at
             } else {
                 let keep = dirsiz(e.name.len());
                 put_u16(&mut chunk, at + 4, keep as u16);
@@ -227,29 +376,74 @@ pub fn add(
                     dtype,
                     name,
                 );
-            }
-            write_chunk(core, ino, d, base, &chunk)
+                at + keep
+            };
+            write_chunk(core, ino, d, base, &chunk)?;
+            (base, chunk, base + at as u64)
         }
         None => {
             let off = dir_len(d);
             let mut chunk = vec![0u8; DIRBLKSIZ as usize];
             put_entry(&mut chunk, 0, target, DIRBLKSIZ as usize, dtype, name);
             d.size = off;
-            write_chunk(core, ino, d, off, &chunk)
+            write_chunk(core, ino, d, off, &chunk)?;
+            (off, chunk, off)
+        }
+    };
+    if let Some(x) = ix {
+        x.chunk_changed(base, &parse_chunk(&chunk, base, max)?);
+        if x.insert(name, off).is_err() {
+            *ix = None;
         }
     }
+    Ok(())
 }
 
 /// Removes the record `name`, folding its space into the record before
 /// it (or marking it free when it starts its chunk). Returns what it
 /// pointed to.
-pub fn remove(core: &Core, ino: u32, d: &mut Dinode, name: &[u8]) -> KResult<Entry> {
+pub fn remove(
+    core: &Core,
+    ino: u32,
+    d: &mut Dinode,
+    name: &[u8],
+    ix: &mut Option<DirIndex>,
+) -> KResult<Entry> {
+    let r = remove_record(core, ino, d, name, ix);
+    if matches!(r, Err(e) if e != Errno::ENOENT) {
+        *ix = None;
+    }
+    r
+}
+
+fn remove_record(
+    core: &Core,
+    ino: u32,
+    d: &mut Dinode,
+    name: &[u8],
+    ix: &mut Option<DirIndex>,
+) -> KResult<Entry> {
     let max = core.geo.max_ino();
-    let found = scan(core, d, 0, |base, chunk| {
-        let es = parse_chunk(chunk, base, max)?;
+    let pick = |base: u64, es: Vec<Entry>| {
         let pos = es.iter().position(|e| e.ino != 0 && e.name == name);
-        Ok(pos.map(|i| (base, es[i].clone(), i.checked_sub(1).map(|p| es[p].clone()))))
-    })?;
+        pos.map(|i| (base, es[i].clone(), i.checked_sub(1).map(|p| es[p].clone())))
+    };
+    let mut found = None;
+    if let Some(x) = index(core, d, ix)? {
+        if let Some(&off) = x.names.get(name) {
+            let base = off / DIRBLKSIZ * DIRBLKSIZ;
+            let es = parse_chunk(&read_chunk(core, d, base)?, base, max)?;
+            match pick(base, es) {
+                Some(f) => found = Some(f),
+                None => out_of_step(ix),
+            }
+        }
+    }
+    if ix.is_none() {
+        found = scan(core, d, 0, |base, chunk| {
+            Ok(pick(base, parse_chunk(chunk, base, max)?))
+        })?;
+    }
     let (base, e, prev) = found.ok_or(Errno::ENOENT)?;
     let mut chunk = read_chunk(core, d, base)?;
     match prev {
@@ -260,6 +454,10 @@ pub fn remove(core: &Core, ino: u32, d: &mut Dinode, name: &[u8]) -> KResult<Ent
         None => put_u32(&mut chunk, (e.off - base) as usize, 0),
     }
     write_chunk(core, ino, d, base, &chunk)?;
+    if let Some(x) = ix {
+        x.forget(name);
+        x.chunk_changed(base, &parse_chunk(&chunk, base, max)?);
+    }
     Ok(e)
 }
 
@@ -272,8 +470,9 @@ pub fn retarget(
     name: &[u8],
     target: u32,
     dtype: u8,
+    ix: &mut Option<DirIndex>,
 ) -> KResult<()> {
-    let e = lookup(core, d, name)?.ok_or(Errno::ENOENT)?;
+    let e = lookup(core, d, name, ix)?.ok_or(Errno::ENOENT)?;
     let base = e.off / DIRBLKSIZ * DIRBLKSIZ;
     let mut chunk = read_chunk(core, d, base)?;
     let at = (e.off - base) as usize;

@@ -15,7 +15,7 @@
 
 use crate::alloc::Alloc;
 use crate::core::Core;
-use crate::dir::{self, Entry};
+use crate::dir::{self, DirIndex, Entry};
 use crate::file;
 use crate::inode::{Dinode, IFDIR, IFLNK, IFMT};
 use crate::mem::{Mem, INODE_COST};
@@ -43,6 +43,8 @@ type Reaper = Mutex<Vec<(u32, Dinode)>>;
 pub struct Inode {
     pub ino: u32,
     pub d: RwLock<Dinode>,
+    /// A big directory's index (see [`dir::DirIndex`]); lock it after `d`.
+    pub ix: Mutex<Option<DirIndex>>,
     reaper: Arc<Reaper>,
     mem: Arc<Mem>,
 }
@@ -176,6 +178,7 @@ impl Fs {
         Ok(Arc::new(Inode {
             ino,
             d: RwLock::new(d),
+            ix: Mutex::new(None),
             reaper: self.reaper.clone(),
             mem: self.mem.clone(),
         }))
@@ -443,7 +446,9 @@ impl Fs {
             if name == b"." {
                 return self.iget(dir.ino);
             }
-            dir::lookup(&self.core, &d, name)?.ok_or(Errno::ENOENT)?.ino
+            dir::lookup(&self.core, &d, name, &mut dir.ix.lock())?
+                .ok_or(Errno::ENOENT)?
+                .ino
         };
         self.iget(ino)
     }
@@ -545,7 +550,7 @@ impl Fs {
         let _ns = self.ns.lock();
         let mut pd = dir.d.write();
         Self::check_dir_writable(&pd)?;
-        if dir::lookup(&self.core, &pd, name)?.is_some() {
+        if dir::lookup(&self.core, &pd, name, &mut dir.ix.lock())?.is_some() {
             return Err(Errno::EEXIST);
         }
         let ip = self.new_inode(dir.ino, &pd, mode, 1)?;
@@ -558,7 +563,15 @@ impl Fs {
                 return Err(e);
             }
         }
-        let r = dir::add(&self.core, dir.ino, &mut pd, name, ip.ino, dtype_of(mode));
+        let r = dir::add(
+            &self.core,
+            dir.ino,
+            &mut pd,
+            name,
+            ip.ino,
+            dtype_of(mode),
+            &mut dir.ix.lock(),
+        );
         let now = now_for(&pd);
         pd.mtime = now;
         pd.ctime = now;
@@ -616,7 +629,7 @@ impl Fs {
         let _ns = self.ns.lock();
         let mut pd = dir.d.write();
         Self::check_dir_writable(&pd)?;
-        if dir::lookup(&self.core, &pd, name)?.is_some() {
+        if dir::lookup(&self.core, &pd, name, &mut dir.ix.lock())?.is_some() {
             return Err(Errno::EEXIST);
         }
         if pd.nlink >= LINK_MAX {
@@ -636,7 +649,16 @@ impl Fs {
             }
             self.store(ip.ino, &d)?;
         }
-        if let Err(e) = dir::add(&self.core, dir.ino, &mut pd, name, ip.ino, dtype_of(m)) {
+        let r = dir::add(
+            &self.core,
+            dir.ino,
+            &mut pd,
+            name,
+            ip.ino,
+            dtype_of(m),
+            &mut dir.ix.lock(),
+        );
+        if let Err(e) = r {
             ip.d.write().nlink = 0;
             let _ = self.store(dir.ino, &pd);
             return Err(e);
@@ -671,7 +693,7 @@ impl Fs {
         let mode = {
             let mut pd = dir.d.write();
             Self::check_dir_writable(&pd)?;
-            if dir::lookup(&self.core, &pd, name)?.is_some() {
+            if dir::lookup(&self.core, &pd, name, &mut dir.ix.lock())?.is_some() {
                 return Err(Errno::EEXIST);
             }
             let mode = target.d.read().mode;
@@ -682,6 +704,7 @@ impl Fs {
                 name,
                 target.ino,
                 dtype_of(mode),
+                &mut dir.ix.lock(),
             );
             let now = now_for(&pd);
             pd.mtime = now;
@@ -716,7 +739,7 @@ impl Fs {
         let victim = {
             let mut pd = dir.d.write();
             Self::check_dir_writable(&pd)?;
-            let e = dir::lookup(&self.core, &pd, name)?.ok_or(Errno::ENOENT)?;
+            let e = dir::lookup(&self.core, &pd, name, &mut dir.ix.lock())?.ok_or(Errno::ENOENT)?;
             if e.ino == dir.ino {
                 kernel::warn(&format!(
                     "ffs: directory {} lists itself as {:?}",
@@ -735,7 +758,7 @@ impl Fs {
                     return Err(Errno::EPERM);
                 }
             }
-            dir::remove(&self.core, dir.ino, &mut pd, name)?;
+            dir::remove(&self.core, dir.ino, &mut pd, name, &mut dir.ix.lock())?;
             let now = now_for(&pd);
             pd.mtime = now;
             pd.ctime = now;
@@ -757,7 +780,7 @@ impl Fs {
         let victim = {
             let pd = dir.d.read();
             Self::check_dir_writable(&pd)?;
-            let e = dir::lookup(&self.core, &pd, name)?.ok_or(Errno::ENOENT)?;
+            let e = dir::lookup(&self.core, &pd, name, &mut dir.ix.lock())?.ok_or(Errno::ENOENT)?;
             self.iget(e.ino)?
         };
         {
@@ -774,7 +797,7 @@ impl Fs {
         }
         {
             let mut pd = dir.d.write();
-            dir::remove(&self.core, dir.ino, &mut pd, name)?;
+            dir::remove(&self.core, dir.ino, &mut pd, name, &mut dir.ix.lock())?;
             pd.nlink = pd.nlink.saturating_sub(1);
             let now = now_for(&pd);
             pd.mtime = now;
@@ -795,7 +818,9 @@ impl Fs {
             }
             let ip = self.iget(ino)?;
             let d = ip.d.read();
-            let up = dir::lookup(&self.core, &d, b"..")?.ok_or(Errno::EIO)?.ino;
+            let up = dir::lookup(&self.core, &d, b"..", &mut ip.ix.lock())?
+                .ok_or(Errno::EIO)?
+                .ino;
             if up == ino {
                 return Err(Errno::EIO);
             }
@@ -815,13 +840,13 @@ impl Fs {
         let src = {
             let d = sdir.d.read();
             Self::check_dir_writable(&d)?;
-            let e = dir::lookup(&self.core, &d, from)?.ok_or(Errno::ENOENT)?;
+            let e = dir::lookup(&self.core, &d, from, &mut sdir.ix.lock())?.ok_or(Errno::ENOENT)?;
             self.iget(e.ino)?
         };
         let dst = {
             let d = ddir.d.read();
             Self::check_dir_writable(&d)?;
-            match dir::lookup(&self.core, &d, to)? {
+            match dir::lookup(&self.core, &d, to, &mut ddir.ix.lock())? {
                 Some(e) => Some(self.iget(e.ino)?),
                 None => None,
             }
@@ -876,8 +901,24 @@ impl Fs {
         {
             let mut dd = ddir.d.write();
             let r = match &dst {
-                Some(_) => dir::retarget(&self.core, ddir.ino, &mut dd, to, src.ino, dt),
-                None => dir::add(&self.core, ddir.ino, &mut dd, to, src.ino, dt),
+                Some(_) => dir::retarget(
+                    &self.core,
+                    ddir.ino,
+                    &mut dd,
+                    to,
+                    src.ino,
+                    dt,
+                    &mut ddir.ix.lock(),
+                ),
+                None => dir::add(
+                    &self.core,
+                    ddir.ino,
+                    &mut dd,
+                    to,
+                    src.ino,
+                    dt,
+                    &mut ddir.ix.lock(),
+                ),
             };
             if r.is_ok() && moving_dir && dst.is_none() {
                 dd.nlink += 1;
@@ -894,7 +935,7 @@ impl Fs {
         }
         {
             let mut sd = sdir.d.write();
-            let r = dir::remove(&self.core, sdir.ino, &mut sd, from);
+            let r = dir::remove(&self.core, sdir.ino, &mut sd, from, &mut sdir.ix.lock());
             if r.is_ok() && moving_dir {
                 sd.nlink = sd.nlink.saturating_sub(1);
             }
@@ -913,6 +954,7 @@ impl Fs {
                 b"..",
                 ddir.ino,
                 dtype_of(IFDIR),
+                &mut src.ix.lock(),
             )?;
             d.ctime = now_for(&d);
             self.store(src.ino, &d)?;

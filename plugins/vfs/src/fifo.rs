@@ -69,9 +69,7 @@ impl PipeLock for Locked<'_> {
         if k.interrupted() {
             return Err(Errno::EINTR);
         }
-        k.blocking(|| {
-            self.changed.wait_for(&mut self.st, WAKE_CHECK);
-        });
+        k.wait_for(self.changed, &mut self.st, WAKE_CHECK);
         if k.interrupted() {
             return Err(Errno::EINTR);
         }

@@ -128,9 +128,7 @@ impl Locks {
                 if kernel().interrupted() {
                     return Err(Errno::EINTR);
                 }
-                kernel().blocking(|| {
-                    self.changed.wait_for(&mut files, Duration::from_millis(50));
-                });
+                kernel().wait_for(&self.changed, &mut files, Duration::from_millis(50));
             }
         }
         let list = files.entry(file).or_default();
