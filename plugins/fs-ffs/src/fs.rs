@@ -39,12 +39,23 @@ const NOCHANGE: u32 = 0x0000_0002 | 0x0000_0004 | 0x0002_0000 | 0x0004_0000;
 
 type Reaper = Mutex<Vec<(u32, Dinode)>>;
 
+/// A directory's index slot, shared by every in-core inode of it.
+pub type IndexSlot = Arc<Mutex<Option<DirIndex>>>;
+
+/// The index slots of directories, by inode number with the generation
+/// they belong to: an index outlives the in-core inode, which goes as
+/// soon as no vnode holds it.
+type Indexes = Mutex<HashMap<u32, (u32, IndexSlot)>>;
+
+/// Slots kept beyond this many are dropped when no inode uses them.
+const KEPT_INDEXES: usize = 64;
+
 /// An inode in memory.
 pub struct Inode {
     pub ino: u32,
     pub d: RwLock<Dinode>,
     /// A big directory's index (see [`dir::DirIndex`]); lock it after `d`.
-    pub ix: Mutex<Option<DirIndex>>,
+    pub ix: IndexSlot,
     reaper: Arc<Reaper>,
     mem: Arc<Mem>,
 }
@@ -73,6 +84,7 @@ pub struct Fs {
     dead: AtomicBool,
     inodes: Mutex<HashMap<u32, Weak<Inode>>>,
     reaper: Arc<Reaper>,
+    indexes: Arc<Indexes>,
     pub ns: Mutex<()>,
     pub mem: Arc<Mem>,
     pub source: String,
@@ -105,6 +117,7 @@ impl Fs {
             dead: AtomicBool::new(false),
             inodes: Mutex::new(HashMap::new()),
             reaper: Arc::new(Mutex::new(Vec::new())),
+            indexes: Arc::new(Mutex::new(HashMap::new())),
             ns: Mutex::new(()),
             mem,
             source,
@@ -173,12 +186,34 @@ impl Fs {
         self.core.disk.write(sector, &b)
     }
 
+    /// The index slot of directory `ino` of generation `gen` (a slot of
+    /// an earlier directory of that number is dropped).
+    fn index_slot(&self, ino: u32, gen: u32) -> IndexSlot {
+        let mut kept = self.indexes.lock();
+        if let Some((g, slot)) = kept.get(&ino) {
+            if *g == gen {
+                return slot.clone();
+            }
+        }
+        if kept.len() >= KEPT_INDEXES {
+            kept.retain(|_, (_, slot)| Arc::strong_count(slot) > 1);
+        }
+        let slot = IndexSlot::default();
+        kept.insert(ino, (gen, slot.clone()));
+        slot
+    }
+
     fn make_inode(&self, ino: u32, d: Dinode) -> KResult<Arc<Inode>> {
         self.mem.reserve(INODE_COST)?;
+        let ix = if d.is_dir() {
+            self.index_slot(ino, d.gen)
+        } else {
+            IndexSlot::default()
+        };
         Ok(Arc::new(Inode {
             ino,
             d: RwLock::new(d),
-            ix: Mutex::new(None),
+            ix,
             reaper: self.reaper.clone(),
             mem: self.mem.clone(),
         }))
