@@ -481,9 +481,7 @@ impl Fs {
             if name == b"." {
                 return self.iget(dir.ino);
             }
-            dir::lookup(&self.core, &d, name, &mut dir.ix.lock())?
-                .ok_or(Errno::ENOENT)?
-                .ino
+            self.find_entry(dir, &d, name)?.ok_or(Errno::ENOENT)?.ino
         };
         self.iget(ino)
     }
@@ -558,6 +556,56 @@ impl Fs {
         Ok(ip)
     }
 
+    /// The record `name` of directory `dir` (its dinode `d`, locked).
+    fn find_entry(&self, dir: &Inode, d: &Dinode, name: &[u8]) -> KResult<Option<Entry>> {
+        dir::lookup(&self.core, d, name, &mut dir.ix.lock())
+    }
+
+    /// Adds `name` -> `target` to directory `dir` (its dinode `pd`).
+    fn add_entry(
+        &self,
+        dir: &Inode,
+        pd: &mut Dinode,
+        name: &[u8],
+        target: u32,
+        dtype: u8,
+    ) -> KResult<()> {
+        dir::add(
+            &self.core,
+            dir.ino,
+            pd,
+            name,
+            target,
+            dtype,
+            &mut dir.ix.lock(),
+        )
+    }
+
+    /// Removes `name` from directory `dir` (its dinode `pd`).
+    fn remove_entry(&self, dir: &Inode, pd: &mut Dinode, name: &[u8]) -> KResult<Entry> {
+        dir::remove(&self.core, dir.ino, pd, name, &mut dir.ix.lock())
+    }
+
+    /// Points `name` of directory `dir` (its dinode `pd`) at `target`.
+    fn retarget_entry(
+        &self,
+        dir: &Inode,
+        pd: &mut Dinode,
+        name: &[u8],
+        target: u32,
+        dtype: u8,
+    ) -> KResult<()> {
+        dir::retarget(
+            &self.core,
+            dir.ino,
+            pd,
+            name,
+            target,
+            dtype,
+            &mut dir.ix.lock(),
+        )
+    }
+
     fn check_dir_writable(d: &Dinode) -> KResult<()> {
         if !d.is_dir() {
             return Err(Errno::ENOTDIR);
@@ -585,7 +633,7 @@ impl Fs {
         let _ns = self.ns.lock();
         let mut pd = dir.d.write();
         Self::check_dir_writable(&pd)?;
-        if dir::lookup(&self.core, &pd, name, &mut dir.ix.lock())?.is_some() {
+        if self.find_entry(dir, &pd, name)?.is_some() {
             return Err(Errno::EEXIST);
         }
         let ip = self.new_inode(dir.ino, &pd, mode, 1)?;
@@ -598,15 +646,7 @@ impl Fs {
                 return Err(e);
             }
         }
-        let r = dir::add(
-            &self.core,
-            dir.ino,
-            &mut pd,
-            name,
-            ip.ino,
-            dtype_of(mode),
-            &mut dir.ix.lock(),
-        );
+        let r = self.add_entry(dir, &mut pd, name, ip.ino, dtype_of(mode));
         let now = now_for(&pd);
         pd.mtime = now;
         pd.ctime = now;
@@ -664,7 +704,7 @@ impl Fs {
         let _ns = self.ns.lock();
         let mut pd = dir.d.write();
         Self::check_dir_writable(&pd)?;
-        if dir::lookup(&self.core, &pd, name, &mut dir.ix.lock())?.is_some() {
+        if self.find_entry(dir, &pd, name)?.is_some() {
             return Err(Errno::EEXIST);
         }
         if pd.nlink >= LINK_MAX {
@@ -684,15 +724,7 @@ impl Fs {
             }
             self.store(ip.ino, &d)?;
         }
-        let r = dir::add(
-            &self.core,
-            dir.ino,
-            &mut pd,
-            name,
-            ip.ino,
-            dtype_of(m),
-            &mut dir.ix.lock(),
-        );
+        let r = self.add_entry(dir, &mut pd, name, ip.ino, dtype_of(m));
         if let Err(e) = r {
             ip.d.write().nlink = 0;
             let _ = self.store(dir.ino, &pd);
@@ -728,19 +760,11 @@ impl Fs {
         let mode = {
             let mut pd = dir.d.write();
             Self::check_dir_writable(&pd)?;
-            if dir::lookup(&self.core, &pd, name, &mut dir.ix.lock())?.is_some() {
+            if self.find_entry(dir, &pd, name)?.is_some() {
                 return Err(Errno::EEXIST);
             }
             let mode = target.d.read().mode;
-            let r = dir::add(
-                &self.core,
-                dir.ino,
-                &mut pd,
-                name,
-                target.ino,
-                dtype_of(mode),
-                &mut dir.ix.lock(),
-            );
+            let r = self.add_entry(dir, &mut pd, name, target.ino, dtype_of(mode));
             let now = now_for(&pd);
             pd.mtime = now;
             pd.ctime = now;
@@ -774,7 +798,7 @@ impl Fs {
         let victim = {
             let mut pd = dir.d.write();
             Self::check_dir_writable(&pd)?;
-            let e = dir::lookup(&self.core, &pd, name, &mut dir.ix.lock())?.ok_or(Errno::ENOENT)?;
+            let e = self.find_entry(dir, &pd, name)?.ok_or(Errno::ENOENT)?;
             if e.ino == dir.ino {
                 kernel::warn(&format!(
                     "ffs: directory {} lists itself as {:?}",
@@ -793,7 +817,7 @@ impl Fs {
                     return Err(Errno::EPERM);
                 }
             }
-            dir::remove(&self.core, dir.ino, &mut pd, name, &mut dir.ix.lock())?;
+            self.remove_entry(dir, &mut pd, name)?;
             let now = now_for(&pd);
             pd.mtime = now;
             pd.ctime = now;
@@ -815,7 +839,7 @@ impl Fs {
         let victim = {
             let pd = dir.d.read();
             Self::check_dir_writable(&pd)?;
-            let e = dir::lookup(&self.core, &pd, name, &mut dir.ix.lock())?.ok_or(Errno::ENOENT)?;
+            let e = self.find_entry(dir, &pd, name)?.ok_or(Errno::ENOENT)?;
             self.iget(e.ino)?
         };
         {
@@ -832,7 +856,7 @@ impl Fs {
         }
         {
             let mut pd = dir.d.write();
-            dir::remove(&self.core, dir.ino, &mut pd, name, &mut dir.ix.lock())?;
+            self.remove_entry(dir, &mut pd, name)?;
             pd.nlink = pd.nlink.saturating_sub(1);
             let now = now_for(&pd);
             pd.mtime = now;
@@ -853,9 +877,7 @@ impl Fs {
             }
             let ip = self.iget(ino)?;
             let d = ip.d.read();
-            let up = dir::lookup(&self.core, &d, b"..", &mut ip.ix.lock())?
-                .ok_or(Errno::EIO)?
-                .ino;
+            let up = self.find_entry(&ip, &d, b"..")?.ok_or(Errno::EIO)?.ino;
             if up == ino {
                 return Err(Errno::EIO);
             }
@@ -875,13 +897,13 @@ impl Fs {
         let src = {
             let d = sdir.d.read();
             Self::check_dir_writable(&d)?;
-            let e = dir::lookup(&self.core, &d, from, &mut sdir.ix.lock())?.ok_or(Errno::ENOENT)?;
+            let e = self.find_entry(sdir, &d, from)?.ok_or(Errno::ENOENT)?;
             self.iget(e.ino)?
         };
         let dst = {
             let d = ddir.d.read();
             Self::check_dir_writable(&d)?;
-            match dir::lookup(&self.core, &d, to, &mut ddir.ix.lock())? {
+            match self.find_entry(ddir, &d, to)? {
                 Some(e) => Some(self.iget(e.ino)?),
                 None => None,
             }
@@ -936,24 +958,8 @@ impl Fs {
         {
             let mut dd = ddir.d.write();
             let r = match &dst {
-                Some(_) => dir::retarget(
-                    &self.core,
-                    ddir.ino,
-                    &mut dd,
-                    to,
-                    src.ino,
-                    dt,
-                    &mut ddir.ix.lock(),
-                ),
-                None => dir::add(
-                    &self.core,
-                    ddir.ino,
-                    &mut dd,
-                    to,
-                    src.ino,
-                    dt,
-                    &mut ddir.ix.lock(),
-                ),
+                Some(_) => self.retarget_entry(ddir, &mut dd, to, src.ino, dt),
+                None => self.add_entry(ddir, &mut dd, to, src.ino, dt),
             };
             if r.is_ok() && moving_dir && dst.is_none() {
                 dd.nlink += 1;
@@ -970,7 +976,7 @@ impl Fs {
         }
         {
             let mut sd = sdir.d.write();
-            let r = dir::remove(&self.core, sdir.ino, &mut sd, from, &mut sdir.ix.lock());
+            let r = self.remove_entry(sdir, &mut sd, from);
             if r.is_ok() && moving_dir {
                 sd.nlink = sd.nlink.saturating_sub(1);
             }
@@ -982,15 +988,7 @@ impl Fs {
         }
         if moving_dir {
             let mut d = src.d.write();
-            dir::retarget(
-                &self.core,
-                src.ino,
-                &mut d,
-                b"..",
-                ddir.ino,
-                dtype_of(IFDIR),
-                &mut src.ix.lock(),
-            )?;
+            self.retarget_entry(&src, &mut d, b"..", ddir.ino, dtype_of(IFDIR))?;
             d.ctime = now_for(&d);
             self.store(src.ino, &d)?;
         } else {
